@@ -1,0 +1,1 @@
+//! asa-extract: being built; see its issue.

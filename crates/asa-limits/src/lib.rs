@@ -1,0 +1,1 @@
+//! asa-limits: being built; see its issue.

@@ -1,0 +1,1 @@
+//! asa-server: being built; see its issue.

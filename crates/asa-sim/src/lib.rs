@@ -1,0 +1,1 @@
+//! asa-sim: being built; see its issue.

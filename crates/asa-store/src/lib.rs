@@ -1,0 +1,1 @@
+//! asa-store: being built; see its issue.

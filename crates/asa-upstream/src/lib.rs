@@ -1,0 +1,1 @@
+//! asa-upstream: being built; see its issue.
