@@ -1,1 +1,18 @@
-fn main() {}
+//! The `asa` binary: `serve`, `admin ...`, `extract`, `sim`.
+
+mod cli;
+mod extract;
+mod serve;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

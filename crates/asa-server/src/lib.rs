@@ -1,1 +1,29 @@
-//! asa-server: being built; see its issue.
+//! asa-server: the HTTP API. It wires the request pipeline of ARCHITECTURE.md
+//! (request id ─▶ route ─▶ key ─▶ params ─▶ region ─▶ rate/capacity ─▶ credits ─▶ upstream
+//! ─▶ extract ─▶ settle ─▶ trace) out of the library crates, renders the error envelope,
+//! and serves the docs page, the OpenAPI document and health checks.
+//!
+//! # Layout
+//! - [`config`]: the typed configuration (file, `ASA_*` environment, flags).
+//! - [`app`]: `Application::build` (binds, port 0 in tests) and graceful shutdown.
+//! - [`envelope`]: the outermost middleware: request ids, panics, envelope, headers.
+//! - [`error`]: `ApiError` and the wire `Envelope`.
+//! - [`params`]: query parameters parsed into typed requests.
+//! - [`docs`], [`openapi`]: the error table page and `/openapi.json`.
+//!
+//! It must not hold business rules that belong to the library crates (billing, limits,
+//! extraction, fetching): it calls them.
+
+pub mod app;
+pub mod config;
+pub mod docs;
+pub mod envelope;
+pub mod error;
+pub mod openapi;
+pub mod params;
+pub mod routes;
+pub mod state;
+
+pub use app::Application;
+pub use config::Config;
+pub use error::{ApiError, Envelope};

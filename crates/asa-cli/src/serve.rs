@@ -1,0 +1,62 @@
+//! `asa serve`: load the configuration, open the store, and run the API.
+
+use anyhow::Context;
+use asa_server::{Application, Config};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides `listen` / `ASA_LISTEN`).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Database URL (overrides `database_url` / `ASA_DATABASE_URL`).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Print the effective configuration (secrets masked) and exit.
+    #[arg(long)]
+    pub print_config: bool,
+    /// Log as JSON lines instead of text.
+    #[arg(long)]
+    pub json_logs: bool,
+}
+
+pub fn load_config(file: Option<&str>, args: &ServeArgs) -> anyhow::Result<Config> {
+    let mut config = Config::load(file, std::env::vars()).context("loading configuration")?;
+    if let Some(l) = &args.listen {
+        config.listen = l.clone();
+    }
+    if let Some(d) = &args.database_url {
+        config.database_url = d.clone();
+    }
+    Ok(config)
+}
+
+pub fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ASA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub fn run(file: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = load_config(file, &args)?;
+    if args.print_config {
+        print!("{}", config.masked_toml());
+        return Ok(ExitCode::SUCCESS);
+    }
+    init_logs(args.json_logs);
+    let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    rt.block_on(async move {
+        let app = Application::build(config).await?;
+        tracing::info!(addr = %app.addr(), "asa listening");
+        app.run_until_stopped(asa_server::app::shutdown_signal())
+            .await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}

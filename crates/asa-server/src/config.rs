@@ -1,0 +1,571 @@
+//! The server's configuration: one typed struct, read from defaults, then a TOML file
+//! (`ASA_CONFIG` or `--config`), then `ASA_*` environment variables, then flags.
+//!
+//! Every key reads from an environment variable named `ASA_` plus its path in upper case
+//! joined by `_` (`upstream.timeout` is `ASA_UPSTREAM_TIMEOUT`). Proxy pools are
+//! `ASA_PROXIES_<CC>` (comma-separated); plans `ASA_PLANS_<NAME>_<FIELD>`.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the API listens on.
+    pub listen: String,
+    /// `sqlite://asa.db` (default, embedded) or `postgres://...` when several nodes share state.
+    pub database_url: String,
+    /// Redis for limits shared by several nodes; unset means in-process limits.
+    pub redis_url: Option<String>,
+    /// Base of every `docs_url`; defaults to the server's own address.
+    pub docs_base_url: Option<String>,
+    /// Global ceiling on in-flight upstream work (`503 capacity` beyond it).
+    pub capacity: u32,
+    /// Days request traces are kept; never below 7.
+    pub trace_retention_days: u32,
+    pub upstream: UpstreamSection,
+    /// Exit proxies per ISO country (or `default`): proxy URLs (http, https, socks5).
+    pub proxies: BTreeMap<String, Vec<String>>,
+    /// Plans by name.
+    pub plans: BTreeMap<String, PlanConfig>,
+    pub sandbox: SandboxSection,
+    /// Largest accepted query string, in bytes.
+    pub max_query_bytes: usize,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamSection {
+    /// `{domain}` is replaced by the marketplace TLD.
+    pub url_template: String,
+    /// Budget for all attempts of one page together.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub attempt_timeout: Duration,
+    pub max_attempts: u32,
+    /// Largest page accepted, in bytes (decoded).
+    pub body_cap: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SandboxSection {
+    /// Serve `asa_test_` keys from the built-in simulator.
+    pub enabled: bool,
+    /// Create a sandbox account and print its key on first start with an empty database.
+    pub bootstrap: bool,
+}
+
+/// A plan: the limits and exit countries an account gets.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PlanConfig {
+    pub concurrency: u32,
+    pub rps: f64,
+    /// Requests allowed at once above the sustained rate.
+    pub burst: u32,
+    /// `"any"`, `"own"` (the marketplace's own country) or a list of ISO codes.
+    pub countries: Countries,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Countries {
+    Keyword(CountryKeyword),
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CountryKeyword {
+    Any,
+    Own,
+}
+
+impl Countries {
+    /// Whether a fetch for `marketplace_country` may exit in `exit`.
+    pub fn allows(&self, exit: &str, marketplace_country: &str) -> bool {
+        let supported = asa_model::Marketplace::ALL
+            .iter()
+            .any(|m| m.country() == exit);
+        match self {
+            Countries::Keyword(CountryKeyword::Any) => supported,
+            Countries::Keyword(CountryKeyword::Own) => exit == marketplace_country,
+            Countries::List(list) => list.iter().any(|c| c.eq_ignore_ascii_case(exit)),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://asa.db".into(),
+            redis_url: None,
+            docs_base_url: None,
+            capacity: 1024,
+            trace_retention_days: 7,
+            upstream: UpstreamSection::default(),
+            proxies: BTreeMap::new(),
+            plans: default_plans(),
+            sandbox: SandboxSection {
+                enabled: true,
+                bootstrap: true,
+            },
+            max_query_bytes: 8 * 1024,
+            max_body_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
+impl Default for UpstreamSection {
+    fn default() -> Self {
+        UpstreamSection {
+            url_template: "https://www.amazon.{domain}".into(),
+            timeout: Duration::from_secs(45),
+            attempt_timeout: Duration::from_secs(20),
+            max_attempts: 4,
+            body_cap: 8 * 1024 * 1024,
+        }
+    }
+}
+
+impl Default for SandboxSection {
+    fn default() -> Self {
+        SandboxSection {
+            enabled: true,
+            bootstrap: true,
+        }
+    }
+}
+
+/// The plan table of API.md. `custom` is set per account; its defaults are placeholders
+/// an operator overrides on the account.
+pub fn default_plans() -> BTreeMap<String, PlanConfig> {
+    let any = || Countries::Keyword(CountryKeyword::Any);
+    BTreeMap::from([
+        (
+            "free".to_string(),
+            PlanConfig {
+                concurrency: 10,
+                rps: 2.0,
+                burst: 10,
+                countries: Countries::Keyword(CountryKeyword::Own),
+            },
+        ),
+        (
+            "vibe".to_string(),
+            PlanConfig {
+                concurrency: 30,
+                rps: 10.0,
+                burst: 40,
+                countries: any(),
+            },
+        ),
+        (
+            "pro".to_string(),
+            PlanConfig {
+                concurrency: 50,
+                rps: 25.0,
+                burst: 60,
+                countries: any(),
+            },
+        ),
+        (
+            "custom".to_string(),
+            PlanConfig {
+                concurrency: 100,
+                rps: 50.0,
+                burst: 100,
+                countries: any(),
+            },
+        ),
+    ])
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Env var names that are not config keys.
+const NOT_KEYS: &[&str] = &[
+    "ASA_CONFIG",
+    "ASA_CORPUS",
+    "ASA_API_KEY",
+    "ASA_BASE_URL",
+    "ASA_LOG",
+];
+
+impl Config {
+    /// Defaults, then the file (if any), then `ASA_*` variables from `env`.
+    pub fn load(
+        file: Option<&str>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut tree = toml::Value::try_from(Config::default())
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.into(),
+                source,
+            })?;
+            let file_tree: toml::Value = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                path: path.into(),
+                message: e.to_string(),
+            })?;
+            merge(&mut tree, file_tree);
+        }
+        let mut env: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("ASA_"))
+            .collect();
+        env.sort();
+        for (var, value) in env {
+            if NOT_KEYS.contains(&var.as_str()) {
+                continue;
+            }
+            apply_env(&mut tree, &var, &value)?;
+        }
+        let config: Config = tree
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.trace_retention_days < 7 {
+            return Err(ConfigError::Invalid(format!(
+                "trace_retention_days is {}; traces are kept at least 7 days",
+                self.trace_retention_days
+            )));
+        }
+        if !self.upstream.url_template.contains("{domain}") {
+            return Err(ConfigError::Invalid(
+                "upstream.url_template must contain {domain}".into(),
+            ));
+        }
+        if self.capacity == 0 {
+            return Err(ConfigError::Invalid("capacity must be at least 1".into()));
+        }
+        for (name, plan) in &self.plans {
+            if plan.rps <= 0.0 || plan.concurrency == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "plan {name}: rps and concurrency must be positive"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The docs base URL: configured, or the server's own address.
+    pub fn docs_base(&self, bound: Option<std::net::SocketAddr>) -> String {
+        match &self.docs_base_url {
+            Some(b) => b.trim_end_matches('/').to_string(),
+            None => format!(
+                "http://{}",
+                bound
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| self.listen.clone())
+            ),
+        }
+    }
+
+    /// TOML of the effective config with proxy credentials and database passwords masked.
+    pub fn masked_toml(&self) -> String {
+        let mut c = self.clone();
+        c.database_url = mask_url(&c.database_url);
+        c.redis_url = c.redis_url.as_deref().map(mask_url);
+        for list in c.proxies.values_mut() {
+            for p in list.iter_mut() {
+                *p = mask_url(p);
+            }
+        }
+        toml::to_string_pretty(&c).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+    }
+}
+
+/// Replaces the password (and a user alone) in a URL with `***`.
+pub fn mask_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            } else {
+                let _ = u.set_username("***");
+            }
+            u.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) if existing.is_table() && v.is_table() => merge(existing, v),
+                    _ => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+/// Finds the config path an `ASA_*` variable names and sets it, typed like the default.
+fn apply_env(tree: &mut toml::Value, var: &str, value: &str) -> Result<(), ConfigError> {
+    let rest = &var["ASA_".len()..];
+    let err = |message: String| ConfigError::Env {
+        var: var.to_string(),
+        message,
+    };
+    if let Some(cc) = rest.strip_prefix("PROXIES_") {
+        let list: Vec<toml::Value> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| toml::Value::String(s.into()))
+            .collect();
+        let proxies = table_at(tree, "proxies");
+        let key = if cc.eq_ignore_ascii_case("default") {
+            "default".to_string()
+        } else {
+            cc.to_ascii_uppercase()
+        };
+        proxies.insert(key, toml::Value::Array(list));
+        return Ok(());
+    }
+    if let Some(plan_field) = rest.strip_prefix("PLANS_") {
+        let plans = table_at(tree, "plans");
+        for field in ["CONCURRENCY", "RPS", "BURST", "COUNTRIES"] {
+            if let Some(name) = plan_field.strip_suffix(&format!("_{field}")) {
+                let name = name.to_ascii_lowercase();
+                let plan = plans
+                    .entry(name.clone())
+                    .or_insert_with(|| toml::Value::Table(Default::default()))
+                    .as_table_mut()
+                    .ok_or_else(|| err(format!("plans.{name} is not a table")))?;
+                let v = match field {
+                    "CONCURRENCY" | "BURST" => toml::Value::Integer(
+                        value
+                            .trim()
+                            .parse()
+                            .map_err(|_| err("expected an integer".into()))?,
+                    ),
+                    "RPS" => toml::Value::Float(
+                        value
+                            .trim()
+                            .parse()
+                            .map_err(|_| err("expected a number".into()))?,
+                    ),
+                    _ => match value.trim() {
+                        "any" | "own" => toml::Value::String(value.trim().into()),
+                        list => toml::Value::Array(
+                            list.split(',')
+                                .map(|c| toml::Value::String(c.trim().to_ascii_uppercase()))
+                                .collect(),
+                        ),
+                    },
+                };
+                plan.insert(field.to_ascii_lowercase(), v);
+                return Ok(());
+            }
+        }
+        return Err(err(
+            "expected ASA_PLANS_<NAME>_<CONCURRENCY|RPS|BURST|COUNTRIES>".into(),
+        ));
+    }
+    // Walk the tree: at each level, the longest key whose upper-case form prefixes the rest.
+    let mut node = tree;
+    let mut remaining = rest.to_string();
+    loop {
+        let table = node
+            .as_table_mut()
+            .ok_or_else(|| err("not a config key".into()))?;
+        let key = table
+            .keys()
+            .filter(|k| {
+                let up = k.to_ascii_uppercase();
+                remaining == up || remaining.starts_with(&format!("{up}_"))
+            })
+            .max_by_key(|k| k.len())
+            .cloned();
+        let Some(key) = key else {
+            // Optional keys absent from the defaults (redis_url, docs_base_url).
+            let lower = remaining.to_ascii_lowercase();
+            if ["redis_url", "docs_base_url"].contains(&lower.as_str()) {
+                table.insert(lower, toml::Value::String(value.into()));
+                return Ok(());
+            }
+            return Err(err("not a config key".into()));
+        };
+        let up = key.to_ascii_uppercase();
+        if remaining == up {
+            let current = table.get(&key).cloned();
+            let parsed = match current {
+                Some(toml::Value::Integer(_)) => toml::Value::Integer(
+                    value
+                        .trim()
+                        .parse()
+                        .map_err(|_| err("expected an integer".into()))?,
+                ),
+                Some(toml::Value::Float(_)) => toml::Value::Float(
+                    value
+                        .trim()
+                        .parse()
+                        .map_err(|_| err("expected a number".into()))?,
+                ),
+                Some(toml::Value::Boolean(_)) => toml::Value::Boolean(match value.trim() {
+                    "1" | "true" | "yes" | "on" => true,
+                    "0" | "false" | "no" | "off" => false,
+                    _ => return Err(err("expected true or false".into())),
+                }),
+                Some(toml::Value::Table(_)) => {
+                    return Err(err("names a section, not a key".into()))
+                }
+                _ => toml::Value::String(value.into()),
+            };
+            table.insert(key, parsed);
+            return Ok(());
+        }
+        remaining = remaining[up.len() + 1..].to_string();
+        node = table
+            .get_mut(&key)
+            .ok_or_else(|| err("not a config key".into()))?;
+    }
+}
+
+fn table_at<'a>(
+    tree: &'a mut toml::Value,
+    key: &str,
+) -> &'a mut toml::map::Map<String, toml::Value> {
+    let table = tree.as_table_mut().expect("config root is a table");
+    table
+        .entry(key.to_string())
+        .or_insert_with(|| toml::Value::Table(Default::default()))
+        .as_table_mut()
+        .expect("section is a table")
+}
+
+/// Durations as human strings ("45s", "500ms") in TOML and env.
+mod humantime_serde {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(s.trim()).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let c = Config::load(None, env(&[])).unwrap();
+        assert_eq!(c.upstream.timeout, Duration::from_secs(45));
+        assert_eq!(c.plans["free"].concurrency, 10);
+        assert_eq!(c.plans["pro"].burst, 60);
+        assert!(c.plans["free"].countries.allows("DE", "DE"));
+        assert!(!c.plans["free"].countries.allows("US", "DE"));
+        assert!(c.plans["vibe"].countries.allows("US", "DE"));
+        assert!(!c.plans["vibe"].countries.allows("FI", "DE"));
+    }
+
+    #[test]
+    fn env_overrides() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("ASA_LISTEN", "0.0.0.0:9000"),
+                ("ASA_UPSTREAM_TIMEOUT", "3s"),
+                (
+                    "ASA_UPSTREAM_URL_TEMPLATE",
+                    "http://127.0.0.1:1/amazon.{domain}",
+                ),
+                ("ASA_CAPACITY", "7"),
+                (
+                    "ASA_PROXIES_DE",
+                    "http://u:p@127.0.0.1:1, http://127.0.0.1:2",
+                ),
+                ("ASA_PLANS_GOLD_RPS", "5"),
+                ("ASA_PLANS_GOLD_CONCURRENCY", "3"),
+                ("ASA_PLANS_GOLD_BURST", "6"),
+                ("ASA_PLANS_GOLD_COUNTRIES", "de,fr"),
+                ("ASA_REDIS_URL", "redis://127.0.0.1:6379"),
+                ("ASA_SANDBOX_ENABLED", "false"),
+                ("ASA_CORPUS", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.upstream.timeout, Duration::from_secs(3));
+        assert_eq!(c.capacity, 7);
+        assert_eq!(c.proxies["DE"].len(), 2);
+        assert_eq!(c.plans["gold"].rps, 5.0);
+        assert!(c.plans["gold"].countries.allows("FR", "DE"));
+        assert_eq!(c.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+        assert!(!c.sandbox.enabled);
+        assert!(!c.masked_toml().contains("u:p@"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = Config::load(None, env(&[("ASA_CAPACITY", "lots")])).unwrap_err();
+        assert!(e.to_string().contains("ASA_CAPACITY"), "{e}");
+        let e = Config::load(None, env(&[("ASA_NO_SUCH_KEY", "1")])).unwrap_err();
+        assert!(e.to_string().contains("ASA_NO_SUCH_KEY"), "{e}");
+        let e = Config::load(None, env(&[("ASA_TRACE_RETENTION_DAYS", "3")])).unwrap_err();
+        assert!(e.to_string().contains("at least 7"), "{e}");
+    }
+
+    #[test]
+    fn file_then_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("asa.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:7000\"\ncapacity = 5\n[upstream]\ntimeout = \"10s\"\n[plans.team]\nconcurrency = 4\nrps = 1.5\nburst = 3\ncountries = \"own\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(path.to_str().unwrap()), env(&[("ASA_CAPACITY", "9")])).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:7000");
+        assert_eq!(c.capacity, 9);
+        assert_eq!(c.upstream.timeout, Duration::from_secs(10));
+        assert_eq!(c.upstream.max_attempts, 4);
+        assert_eq!(c.plans["team"].burst, 3);
+        assert!(c.plans.contains_key("free"));
+    }
+}

@@ -1,0 +1,114 @@
+//! `TestApp`: a real server on a random port with its own SQLite file.
+
+use asa_server::{Application, Config};
+use serde_json::Value;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub config: Config,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the exact envelope shape and returns the code.
+    pub fn assert_envelope(&self, code: &str) {
+        let obj = self
+            .body
+            .as_object()
+            .unwrap_or_else(|| panic!("not a JSON object: {}", self.text));
+        let mut keys: Vec<_> = obj.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            ["docs_url", "error", "message", "request_id", "retryable"],
+            "{}",
+            self.text
+        );
+        assert_eq!(obj["error"], code, "{}", self.text);
+        let rid = obj["request_id"].as_str().unwrap();
+        assert!(
+            rid.len() == 16
+                && rid.starts_with("req_")
+                && rid[4..]
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+            "{rid}"
+        );
+        assert_eq!(self.header("x-request-id"), Some(rid));
+        assert_eq!(self.header("asa-cost"), Some("0"));
+        assert!(obj["docs_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/docs/guides/errors#{code}")));
+        let c = asa_model::ErrorCode::parse(code).unwrap();
+        assert_eq!(self.status, c.status(), "{}", self.text);
+        assert_eq!(obj["retryable"], c.retryable());
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_full(tweak, None).await
+    }
+
+    pub async fn spawn_full(
+        tweak: impl FnOnce(&mut Config),
+        extra: Option<axum::Router<asa_server::state::AppState>>,
+    ) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.listen = "127.0.0.1:0".into();
+        config.database_url = format!("sqlite://{}", dir.path().join("asa.db").display());
+        config.sandbox.bootstrap = false;
+        tweak(&mut config);
+        let mut app = Application::build(config.clone())
+            .await
+            .expect("server starts");
+        if let Some(extra) = extra {
+            app = app.with_extra_routes(extra);
+        }
+        let base = format!("http://{}", app.addr());
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            config,
+            _dir: dir,
+        }
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> Answer {
+        self.send(self.client.get(format!("{}{path_and_query}", self.base)))
+            .await
+    }
+
+    pub async fn send(&self, rb: reqwest::RequestBuilder) -> Answer {
+        let res = rb.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+}
