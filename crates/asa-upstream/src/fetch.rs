@@ -1,0 +1,310 @@
+//! The fetch loop: attempts through fresh exits under the overall deadline, with backoff
+//! between them, until the judge accepts a page or the attempts, exits or time run out.
+
+use crate::attempt::{Attempt, Outcome};
+use crate::browser::Profile;
+use crate::config::{UpstreamConfig, UpstreamError};
+use crate::exchange::{Exchange, Progress};
+use crate::judge::{final_error, Delivered, Ending, Fetched, Judge, Verdict};
+use crate::proxy::{Exit, ExitResult, Exits, NoExit, ProxyHealth, Route, DIRECT};
+use crate::target::{locale_cookie, page_url, FetchRequest};
+use reqwest::cookie::Jar;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::time::timeout_at;
+use tracing::Instrument;
+use url::Url;
+
+/// Fetches Amazon pages through the configured exits. Build once and share: it holds
+/// one HTTP client (and connection pool) per proxy endpoint.
+pub struct Upstream {
+    cfg: UpstreamConfig,
+    exits: Exits,
+}
+
+/// Shows the template and proxy ids with their addresses, never credentials.
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("url_template", &self.cfg.url_template)
+            .field("proxies", &self.exits.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How one attempt ended.
+enum Step<T> {
+    Delivered(Delivered<T>),
+    Retry(Option<T>, Ending),
+    /// The overall deadline ran out during the attempt.
+    DeadlineHit,
+}
+
+impl Upstream {
+    pub fn new(cfg: UpstreamConfig) -> Result<Upstream, UpstreamError> {
+        cfg.validate()?;
+        let exits = Exits::from_config(&cfg)?;
+        Ok(Upstream { cfg, exits })
+    }
+
+    pub fn config(&self) -> &UpstreamConfig {
+        &self.cfg
+    }
+
+    /// The URL the first attempt asks for.
+    pub fn url_for(&self, req: &FetchRequest) -> String {
+        page_url(&self.cfg.url_template, req)
+    }
+
+    /// The health of every proxy endpoint, sorted by pool and id (the direct exit is not
+    /// listed: it is never benched).
+    pub fn proxy_health(&self) -> Vec<ProxyHealth> {
+        self.exits.health()
+    }
+
+    /// Fetches the page of `req`, retrying through other exits until `judge` accepts an
+    /// answer or the attempts, the exits or the overall deadline run out.
+    pub async fn fetch<J: Judge>(&self, req: &FetchRequest, judge: Arc<J>) -> Fetched<J::Output> {
+        let span = tracing::info_span!(
+            "upstream_fetch",
+            request_id = %req.request_id,
+            domain = %req.marketplace,
+            country = %req.exit_country(),
+        );
+        self.run(req, judge).instrument(span).await
+    }
+
+    async fn run<J: Judge>(&self, req: &FetchRequest, judge: Arc<J>) -> Fetched<J::Output> {
+        let deadline = Instant::now() + self.cfg.overall_timeout;
+        let url = self.url_for(req);
+        let country = req.exit_country();
+        let route = self.exits.route(&country);
+        let mut attempts = Vec::new();
+        let mut endings = Vec::new();
+        let mut tried = Vec::new();
+        let mut last = None;
+        let mut deadline_hit = false;
+
+        for n in 1..=self.cfg.max_attempts {
+            if n > 1 {
+                let wake = Instant::now() + self.cfg.backoff(n - 1);
+                if wake >= deadline {
+                    // No time left for another attempt after the wait.
+                    deadline_hit = true;
+                    break;
+                }
+                tokio::time::sleep_until(wake.into()).await;
+            }
+            let (exit, exit_country) = match &route {
+                Route::Direct => (&self.exits.direct, None),
+                Route::Pool { pool, exit_country } => match pool.pick(&tried) {
+                    Ok(i) => {
+                        tried.push(i);
+                        (&pool.exits[i], exit_country.clone())
+                    }
+                    Err(NoExit { benched }) => {
+                        tracing::warn!(
+                            attempt = n,
+                            untried = pool.exits.len() - tried.len(),
+                            benched,
+                            "no exit left to try for this country"
+                        );
+                        break;
+                    }
+                },
+            };
+            let (attempt, step) = self
+                .attempt(n, exit, exit_country, &url, req, judge.clone(), deadline)
+                .await;
+            tracing::info!(
+                attempt = n,
+                proxy_id = attempt.proxy_id.as_deref().unwrap_or(DIRECT),
+                outcome = %attempt.outcome,
+                status = attempt.status,
+                bytes = attempt.bytes,
+                latency_ms = attempt.latency_ms,
+                error = attempt.error.as_deref(),
+                "upstream attempt"
+            );
+            attempts.push(attempt);
+            match step {
+                Step::Delivered(d) => {
+                    return Fetched {
+                        attempts,
+                        result: Ok(d),
+                    }
+                }
+                Step::Retry(value, ending) => {
+                    if value.is_some() {
+                        last = value;
+                    }
+                    endings.push(ending);
+                }
+                Step::DeadlineHit => {
+                    endings.push(Ending::TimedOut);
+                    deadline_hit = true;
+                    break;
+                }
+            }
+        }
+        let err = final_error(&endings, deadline_hit, last);
+        tracing::warn!(
+            code = err.code().as_str(),
+            attempts = attempts.len(),
+            "upstream fetch failed"
+        );
+        Fetched {
+            attempts,
+            result: Err(err),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt<J: Judge>(
+        &self,
+        n: u32,
+        exit: &Exit,
+        exit_country: Option<String>,
+        url: &str,
+        req: &FetchRequest,
+        judge: Arc<J>,
+        deadline: Instant,
+    ) -> (Attempt, Step<J::Output>) {
+        let mut record = Attempt {
+            n,
+            exit_country,
+            proxy_id: Some(exit.id.clone()),
+            url: url.to_string(),
+            final_url: None,
+            status: None,
+            bytes: 0,
+            latency_ms: 0,
+            outcome: Outcome::Ok,
+            error: None,
+        };
+        let start = Instant::now();
+        let own_deadline = start + self.cfg.attempt_timeout;
+        let cut_by_deadline = deadline <= own_deadline;
+        let attempt_deadline = own_deadline.min(deadline);
+
+        let Ok(parsed) = Url::parse(url) else {
+            // The template was validated; a URL that still fails is nothing a retry fixes.
+            record.outcome = Outcome::ConnectError;
+            record.error = Some("invalid upstream URL".to_string());
+            return (record, Step::Retry(None, Ending::Failed));
+        };
+        let language = req.language();
+        let headers = Profile::random().headers(language);
+        let jar = Jar::default();
+        jar.add_cookie_str(&locale_cookie(req.marketplace, language), &parsed);
+        let exchange = Exchange {
+            client: &exit.client,
+            headers: &headers,
+            jar: &jar,
+            body_cap: self.cfg.body_cap,
+            max_redirects: self.cfg.max_redirects,
+        };
+        let mut progress = Progress::new(parsed);
+        let result = timeout_at(attempt_deadline.into(), exchange.run(&mut progress)).await;
+
+        record.latency_ms = start.elapsed().as_millis() as u64;
+        record.status = progress.status;
+        record.bytes = progress.bytes;
+        if progress.hops > 0 {
+            record.final_url = Some(progress.url.to_string());
+        }
+        let body = match result {
+            Err(_) => {
+                record.outcome = Outcome::Timeout;
+                record.error = Some(if cut_by_deadline {
+                    "overall deadline reached".to_string()
+                } else {
+                    format!(
+                        "no answer within {} ms",
+                        self.cfg.attempt_timeout.as_millis()
+                    )
+                });
+                if cut_by_deadline {
+                    // A cut by the request's budget says nothing about the exit.
+                    exit.record(ExitResult::Neutral, &self.cfg);
+                    return (record, Step::DeadlineHit);
+                }
+                exit.record(ExitResult::Failed, &self.cfg);
+                return (record, Step::Retry(None, Ending::TimedOut));
+            }
+            Ok(Err((outcome, error))) => {
+                record.outcome = outcome;
+                record.error = Some(exit.scrub(&error));
+                let (health, ending) = match outcome {
+                    Outcome::Timeout => (ExitResult::Failed, Ending::TimedOut),
+                    Outcome::ConnectError
+                    | Outcome::TlsError
+                    | Outcome::ProxyError
+                    | Outcome::Reset => (ExitResult::Failed, Ending::Failed),
+                    // Amazon answered, but only with redirects.
+                    Outcome::Redirect => (ExitResult::Reached, Ending::Refused),
+                    _ => (ExitResult::Reached, Ending::Failed),
+                };
+                exit.record(health, &self.cfg);
+                return (record, Step::Retry(None, ending));
+            }
+            Ok(Ok(body)) => body,
+        };
+        exit.record(ExitResult::Reached, &self.cfg);
+
+        // Some status is set whenever the exchange returned a body.
+        let status = progress.status.unwrap_or(200);
+        let final_url = progress.url.to_string();
+        let verdict = {
+            let (body, final_url, span) =
+                (body.clone(), final_url.clone(), tracing::Span::current());
+            let task = tokio::task::spawn_blocking(move || {
+                span.in_scope(|| judge.judge(status, &final_url, &body))
+            });
+            match timeout_at(deadline.into(), task).await {
+                Err(_) => {
+                    record.outcome = Outcome::Timeout;
+                    record.error = Some("overall deadline reached while judging the page".into());
+                    return (record, Step::DeadlineHit);
+                }
+                // A panicking judge is a bug: let it reach the caller's panic handling.
+                Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Ok(Err(_)) => {
+                    record.outcome = Outcome::Reset;
+                    record.error = Some("judging was cancelled (runtime shutting down)".into());
+                    return (record, Step::Retry(None, Ending::Failed));
+                }
+                Ok(Ok(v)) => v,
+            }
+        };
+        match verdict {
+            Verdict::Accept(value) if (200..300).contains(&status) || status == 404 => {
+                record.outcome = if status == 404 {
+                    Outcome::NotFound
+                } else {
+                    Outcome::Ok
+                };
+                let delivered = Delivered {
+                    value,
+                    status,
+                    final_url,
+                    body,
+                };
+                (record, Step::Delivered(delivered))
+            }
+            Verdict::Accept(value) => {
+                record.outcome = if status == 503 {
+                    Outcome::Amazon503
+                } else {
+                    Outcome::BadStatus
+                };
+                record.error = Some(format!("HTTP {status}"));
+                (record, Step::Retry(Some(value), Ending::Refused))
+            }
+            Verdict::Retry { outcome, value } => {
+                record.outcome = outcome;
+                (record, Step::Retry(Some(value), Ending::Refused))
+            }
+        }
+    }
+}
