@@ -1,0 +1,50 @@
+//! Store errors. None of them carries a key's secret: keys are referred to by id only.
+
+/// Anything a store call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("account {account_id} already has {limit} active keys")]
+    TooManyKeys { account_id: String, limit: usize },
+    #[error("key {key_id} is already revoked or rotated")]
+    KeyRevoked { key_id: String },
+    #[error("request {request_id} already holds a reservation")]
+    DuplicateRequest { request_id: String },
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    #[error("unsupported database url: {0}")]
+    UnsupportedUrl(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    pub(crate) fn not_found(what: &'static str, id: &str) -> StoreError {
+        StoreError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+}
+
+/// Why a reservation was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReserveError {
+    /// The balance cannot cover the cost and auto-top-up is off, capped out or declined:
+    /// the server answers `402 insufficient_credits`.
+    #[error("insufficient credits: balance {balance}, cost {cost}")]
+    Insufficient { balance: i64, cost: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ReserveError {
+    fn from(e: sqlx::Error) -> Self {
+        ReserveError::Store(StoreError::Database(e))
+    }
+}

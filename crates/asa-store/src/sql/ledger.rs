@@ -1,0 +1,351 @@
+//! The credit ledger. A reservation moves credits from balance to reserved with one
+//! conditional UPDATE (`balance >= cost`), so no interleaving takes a balance below zero;
+//! settling flips the reservation's state from `held` with another conditional UPDATE, so
+//! exactly one of charge, release and expiry wins for each request id, and the ledger's
+//! UNIQUE (kind, request_id) stops a second charge even if that guard were bypassed.
+
+use super::{duration_ms, from_ms, get, to_ms, SqlStore, WriteTx};
+use crate::error::{ReserveError, StoreError};
+use crate::payments::PaymentRequest;
+use crate::secret::new_id;
+use crate::types::{AutoTopup, LedgerEntry, LedgerKind, Reservation};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
+use std::time::Duration;
+
+/// Balance and reserved right after a change.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Credits {
+    pub(super) balance: i64,
+    pub(super) reserved: i64,
+}
+
+pub(super) fn credits(row: &AnyRow) -> Result<Credits, StoreError> {
+    Ok(Credits {
+        balance: get(row, "balance")?,
+        reserved: get(row, "reserved")?,
+    })
+}
+
+fn auto_topup_of(row: &AnyRow) -> Result<Option<AutoTopup>, StoreError> {
+    let threshold: Option<i64> = get(row, "topup_threshold")?;
+    let amount: Option<i64> = get(row, "topup_amount")?;
+    let cap: Option<i64> = get(row, "topup_monthly_cap")?;
+    Ok(match (threshold, amount, cap) {
+        (Some(threshold), Some(amount), Some(monthly_cap)) => Some(AutoTopup {
+            threshold,
+            amount,
+            monthly_cap,
+        }),
+        _ => None,
+    })
+}
+
+pub(super) fn month_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .single()
+        .unwrap_or(now)
+}
+
+enum TopUp {
+    Done(Credits),
+    CapReached,
+    Declined,
+}
+
+pub(super) struct Entry<'a> {
+    pub(super) account_id: &'a str,
+    pub(super) kind: LedgerKind,
+    pub(super) amount: i64,
+    pub(super) after: Credits,
+    pub(super) request_id: Option<&'a str>,
+    pub(super) note: Option<&'a str>,
+}
+
+pub(super) async fn record(tx: &mut Transaction<'static, Any>, e: Entry<'_>, now: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO ledger (account_id, kind, amount, balance_after, reserved_after, \
+         request_id, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(e.account_id)
+    .bind(e.kind.as_str())
+    .bind(e.amount)
+    .bind(e.after.balance)
+    .bind(e.after.reserved)
+    .bind(e.request_id)
+    .bind(e.note)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Takes `cost` from the balance into reserved if the balance covers it.
+async fn take(
+    tx: &mut Transaction<'static, Any>,
+    account_id: &str,
+    cost: i64,
+) -> Result<Option<AnyRow>, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE accounts SET balance = balance - $1, reserved = reserved + $1 \
+         WHERE id = $2 AND balance >= $1 \
+         RETURNING balance, reserved, topup_threshold, topup_amount, topup_monthly_cap",
+    )
+    .bind(cost)
+    .bind(account_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+pub(super) fn ledger_from_row(row: &AnyRow) -> Result<LedgerEntry, StoreError> {
+    let kind: String = get(row, "kind")?;
+    Ok(LedgerEntry {
+        id: get(row, "id")?,
+        account_id: get(row, "account_id")?,
+        kind: LedgerKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("ledger kind {kind:?}")))?,
+        amount: get(row, "amount")?,
+        balance_after: get(row, "balance_after")?,
+        reserved_after: get(row, "reserved_after")?,
+        request_id: get(row, "request_id")?,
+        note: get(row, "note")?,
+        created_at: from_ms(get(row, "created_at")?)?,
+    })
+}
+
+impl SqlStore {
+    pub(super) async fn topped_up_since(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        account_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger \
+             WHERE account_id = $1 AND kind = $2 AND created_at >= $3",
+        )
+        .bind(account_id)
+        .bind(LedgerKind::AutoTopUp.as_str())
+        .bind(to_ms(since))
+        .fetch_one(&mut **tx)
+        .await?)
+    }
+
+    /// One auto-top-up under the account's write lock: checks the monthly cap, collects
+    /// the payment, records the invoice line (paid or failed) and the ledger entry.
+    async fn auto_top_up(
+        &self,
+        w: &mut WriteTx<'_>,
+        account_id: &str,
+        request_id: &str,
+        cfg: AutoTopup,
+        now: DateTime<Utc>,
+    ) -> Result<TopUp, StoreError> {
+        let spent = self
+            .topped_up_since(&mut w.tx, account_id, month_start(now))
+            .await?;
+        if spent + cfg.amount > cfg.monthly_cap {
+            tracing::info!(account_id, spent, cap = cfg.monthly_cap, "auto-top-up cap reached");
+            return Ok(TopUp::CapReached);
+        }
+        let invoice_id = new_id("inv_");
+        let request = PaymentRequest {
+            account_id,
+            amount: cfg.amount,
+            invoice_id: &invoice_id,
+            request_id,
+        };
+        let paid = self.options.payments.collect(&request).await;
+        let (status, reference, failure) = match &paid {
+            Ok(receipt) => ("paid", Some(receipt.reference.as_str()), None),
+            Err(e) => ("failed", None, Some(e.0.as_str())),
+        };
+        sqlx::query(
+            "INSERT INTO invoice_lines (id, account_id, amount, status, reference, failure, \
+             request_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&invoice_id)
+        .bind(account_id)
+        .bind(cfg.amount)
+        .bind(status)
+        .bind(reference)
+        .bind(failure)
+        .bind(request_id)
+        .bind(to_ms(now))
+        .execute(&mut *w.tx)
+        .await?;
+        if let Err(e) = paid {
+            tracing::warn!(account_id, invoice_id, error = %e, "auto-top-up payment failed");
+            return Ok(TopUp::Declined);
+        }
+        let row = sqlx::query(
+            "UPDATE accounts SET balance = balance + $1 WHERE id = $2 RETURNING balance, reserved",
+        )
+        .bind(cfg.amount)
+        .bind(account_id)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        let after = credits(&row)?;
+        let note = format!("invoice {invoice_id}");
+        let entry = Entry {
+            account_id,
+            kind: LedgerKind::AutoTopUp,
+            amount: cfg.amount,
+            after,
+            request_id: Some(request_id),
+            note: Some(&note),
+        };
+        record(&mut w.tx, entry, to_ms(now)).await?;
+        tracing::info!(account_id, invoice_id, amount = cfg.amount, "auto-top-up");
+        Ok(TopUp::Done(after))
+    }
+
+    pub(crate) async fn add_credits_impl(
+        &self,
+        account_id: &str,
+        amount: i64,
+        note: &str,
+    ) -> Result<i64, StoreError> {
+        if amount <= 0 {
+            return Err(StoreError::InvalidArgument("credits to add must be > 0".into()));
+        }
+        let now = to_ms(self.now());
+        let mut w = self.begin_write().await?;
+        let row = sqlx::query(
+            "UPDATE accounts SET balance = balance + $1 WHERE id = $2 RETURNING balance, reserved",
+        )
+        .bind(amount)
+        .bind(account_id)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("account", account_id))?;
+        let after = credits(&row)?;
+        let note = Some(note).filter(|n| !n.is_empty());
+        let entry = Entry {
+            account_id,
+            kind: LedgerKind::TopUp,
+            amount,
+            after,
+            request_id: None,
+            note,
+        };
+        record(&mut w.tx, entry, now).await?;
+        w.commit().await?;
+        Ok(after.balance)
+    }
+
+    pub(crate) async fn reserve_impl(
+        &self,
+        account_id: &str,
+        request_id: &str,
+        cost: i64,
+        ttl: Duration,
+    ) -> Result<Reservation, ReserveError> {
+        if cost <= 0 {
+            return Err(StoreError::InvalidArgument("cost must be > 0".into()).into());
+        }
+        let now = self.now();
+        let expires_at = from_ms(to_ms(now).saturating_add(duration_ms(ttl)))?;
+        let mut w = self.begin_write().await?;
+        let mut topped_up = false;
+        let (mut after, cfg) = match take(&mut w.tx, account_id, cost).await? {
+            Some(row) => (credits(&row)?, auto_topup_of(&row)?),
+            None => {
+                // Short: the slow path locks the account and tries auto-top-up first.
+                let row = sqlx::query(&format!(
+                    "SELECT balance, reserved, topup_threshold, topup_amount, topup_monthly_cap \
+                     FROM accounts WHERE id = $1{}",
+                    self.dialect.for_update()
+                ))
+                .bind(account_id)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .ok_or_else(|| StoreError::not_found("account", account_id))?;
+                let short = credits(&row)?;
+                let insufficient = |balance| ReserveError::Insufficient { balance, cost };
+                let Some(cfg) = auto_topup_of(&row)? else {
+                    return Err(insufficient(short.balance));
+                };
+                self.refuse_duplicate(&mut w.tx, request_id).await?;
+                match self.auto_top_up(&mut w, account_id, request_id, cfg, now).await? {
+                    TopUp::Done(topped) => {
+                        topped_up = true;
+                        match take(&mut w.tx, account_id, cost).await? {
+                            Some(row) => (credits(&row)?, Some(cfg)),
+                            None => {
+                                // Keep the collected top-up even though it was not enough.
+                                w.commit().await?;
+                                return Err(insufficient(topped.balance));
+                            }
+                        }
+                    }
+                    TopUp::Declined => {
+                        w.commit().await?;
+                        return Err(insufficient(short.balance));
+                    }
+                    TopUp::CapReached => return Err(insufficient(short.balance)),
+                }
+            }
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO reservations (request_id, account_id, cost, state, created_at, expires_at) \
+             VALUES ($1, $2, $3, 'held', $4, $5) ON CONFLICT (request_id) DO NOTHING",
+        )
+        .bind(request_id)
+        .bind(account_id)
+        .bind(cost)
+        .bind(to_ms(now))
+        .bind(to_ms(expires_at))
+        .execute(&mut *w.tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(duplicate(request_id).into());
+        }
+        let entry = Entry {
+            account_id,
+            kind: LedgerKind::Reserve,
+            amount: cost,
+            after,
+            request_id: Some(request_id),
+            note: None,
+        };
+        record(&mut w.tx, entry, to_ms(now)).await?;
+        if let Some(cfg) = cfg.filter(|c| !topped_up && after.balance < c.threshold) {
+            // Below the threshold: refill now; a cap or a declined payment is not this
+            // request's problem, it already holds its credits.
+            if let TopUp::Done(topped) = self.auto_top_up(&mut w, account_id, request_id, cfg, now).await? {
+                after = topped;
+            }
+        }
+        w.commit().await?;
+        Ok(Reservation {
+            request_id: request_id.to_string(),
+            account_id: account_id.to_string(),
+            cost,
+            expires_at,
+            balance_after: after.balance,
+        })
+    }
+
+    async fn refuse_duplicate(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        request_id: &str,
+    ) -> Result<(), StoreError> {
+        let seen = sqlx::query("SELECT request_id FROM reservations WHERE request_id = $1")
+            .bind(request_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        match seen {
+            Some(_) => Err(duplicate(request_id)),
+            None => Ok(()),
+        }
+    }
+}
+
+fn duplicate(request_id: &str) -> StoreError {
+    StoreError::DuplicateRequest {
+        request_id: request_id.to_string(),
+    }
+}

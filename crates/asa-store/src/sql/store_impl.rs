@@ -1,0 +1,96 @@
+//! The [`Store`] trait over the SQL backend: each method forwards to its module.
+
+use super::SqlStore;
+use crate::error::{ReserveError, StoreError};
+use crate::store::Store;
+use crate::trace::{Trace, TraceFilter, Usage};
+use crate::types::*;
+use asa_model::{ApiKey, KeyKind};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn create_account(&self, new: NewAccount) -> Result<Account> {
+        self.create_account_impl(new).await
+    }
+    async fn account(&self, id: &str) -> Result<Option<Account>> {
+        self.account_impl(id).await
+    }
+    async fn list_accounts(&self) -> Result<Vec<Account>> {
+        self.list_accounts_impl().await
+    }
+    async fn set_plan(&self, id: &str, plan: &str, overrides: PlanOverrides) -> Result<()> {
+        self.set_plan_impl(id, plan, overrides).await
+    }
+    async fn create_key(&self, account_id: &str, kind: KeyKind) -> Result<(KeyRecord, ApiKey)> {
+        self.create_key_impl(account_id, kind).await
+    }
+    async fn authenticate(&self, key: &ApiKey) -> Result<KeyStatus> {
+        self.authenticate_impl(key).await
+    }
+    async fn rotate_key(
+        &self,
+        key_id: &str,
+        grace: Option<Duration>,
+    ) -> Result<(KeyRecord, ApiKey)> {
+        self.rotate_key_impl(key_id, grace).await
+    }
+    async fn revoke_key(&self, key_id: &str) -> Result<KeyRecord> {
+        self.revoke_key_impl(key_id).await
+    }
+    async fn key(&self, key_id: &str) -> Result<Option<KeyRecord>> {
+        self.key_impl(key_id).await
+    }
+    async fn keys(&self, account_id: &str) -> Result<Vec<KeyRecord>> {
+        self.keys_impl(account_id).await
+    }
+    async fn add_credits(&self, account_id: &str, amount: i64, note: &str) -> Result<i64> {
+        self.add_credits_impl(account_id, amount, note).await
+    }
+    async fn reserve(
+        &self,
+        account_id: &str,
+        request_id: &str,
+        cost: i64,
+        ttl: Duration,
+    ) -> Result<Reservation, ReserveError> {
+        self.reserve_impl(account_id, request_id, cost, ttl).await
+    }
+    async fn charge(&self, reservation: &Reservation) -> Result<ChargeOutcome> {
+        self.charge_impl(reservation).await
+    }
+    async fn release(&self, reservation: &Reservation) -> Result<bool> {
+        self.release_impl(reservation).await
+    }
+    async fn expire_reservations(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.expire_reservations_impl(now).await
+    }
+    async fn set_auto_topup(&self, account_id: &str, auto_topup: Option<AutoTopup>) -> Result<()> {
+        self.set_auto_topup_impl(account_id, auto_topup).await
+    }
+    async fn auto_topup_this_month(&self, account_id: &str) -> Result<i64> {
+        self.auto_topup_this_month_impl(account_id).await
+    }
+    async fn ledger(&self, account_id: &str, limit: u32) -> Result<Vec<LedgerEntry>> {
+        self.ledger_impl(account_id, limit).await
+    }
+    async fn insert_traces(&self, batch: &[Trace]) -> Result<()> {
+        self.insert_traces_impl(batch).await
+    }
+    async fn trace(&self, request_id: &str, account_id: Option<&str>) -> Result<Option<Trace>> {
+        self.trace_impl(request_id, account_id).await
+    }
+    async fn traces(&self, filter: &TraceFilter) -> Result<Vec<Trace>> {
+        self.traces_impl(filter).await
+    }
+    async fn sweep_traces(&self, older_than: DateTime<Utc>, batch: u32) -> Result<u64> {
+        self.sweep_traces_impl(older_than, batch).await
+    }
+    async fn usage(&self, account_id: &str, days: u32) -> Result<Usage> {
+        self.usage_impl(account_id, days).await
+    }
+}

@@ -1,0 +1,83 @@
+//! The [`Store`] trait: everything the server and the CLI ask of durable state.
+
+use crate::error::{ReserveError, StoreError};
+use crate::trace::{Trace, TraceFilter, Usage};
+use crate::types::*;
+use asa_model::{ApiKey, KeyKind};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    // ---- accounts ----
+
+    async fn create_account(&self, new: NewAccount) -> Result<Account>;
+    async fn account(&self, id: &str) -> Result<Option<Account>>;
+    /// Oldest first.
+    async fn list_accounts(&self) -> Result<Vec<Account>>;
+    async fn set_plan(&self, id: &str, plan: &str, overrides: PlanOverrides) -> Result<()>;
+
+    // ---- keys ----
+
+    /// Makes a key; the returned [`ApiKey`] is the only time its secret exists outside the
+    /// caller's hands. Fails with [`StoreError::TooManyKeys`] past
+    /// [`crate::MAX_ACTIVE_KEYS`] active keys.
+    async fn create_key(&self, account_id: &str, kind: KeyKind) -> Result<(KeyRecord, ApiKey)>;
+    /// Looks the key up by short prefix and compares hashes in constant time.
+    async fn authenticate(&self, key: &ApiKey) -> Result<KeyStatus>;
+    /// Issues a new key of the same kind and revokes the old one now (`grace: None`) or
+    /// when the grace period ends. Rotation is allowed even at the key limit.
+    async fn rotate_key(&self, key_id: &str, grace: Option<Duration>)
+        -> Result<(KeyRecord, ApiKey)>;
+    /// Revokes now; revoking a key that is in a grace period ends the grace.
+    async fn revoke_key(&self, key_id: &str) -> Result<KeyRecord>;
+    async fn key(&self, key_id: &str) -> Result<Option<KeyRecord>>;
+    /// Oldest first, revoked ones included.
+    async fn keys(&self, account_id: &str) -> Result<Vec<KeyRecord>>;
+
+    // ---- credits ----
+
+    /// Adds credits (a `top_up` entry) and returns the new balance.
+    async fn add_credits(&self, account_id: &str, amount: i64, note: &str) -> Result<i64>;
+    /// Moves `cost` from balance to reserved, never below zero, auto-topping-up first when
+    /// the account has it on. A request id can be reserved once.
+    async fn reserve(
+        &self,
+        account_id: &str,
+        request_id: &str,
+        cost: i64,
+        ttl: Duration,
+    ) -> Result<Reservation, ReserveError>;
+    /// Bills a reservation, exactly once per request id. See [`ChargeOutcome`] for what
+    /// happens to a reservation that was released or expired.
+    async fn charge(&self, reservation: &Reservation) -> Result<ChargeOutcome>;
+    /// Gives the reserved credits back. Returns false (and changes nothing) when the
+    /// reservation was already charged, released or expired.
+    async fn release(&self, reservation: &Reservation) -> Result<bool>;
+    /// Releases every reservation whose expiry is at or before `now` (its node died
+    /// mid-request) as an `expire` entry; returns how many.
+    async fn expire_reservations(&self, now: DateTime<Utc>) -> Result<u64>;
+    async fn set_auto_topup(&self, account_id: &str, auto_topup: Option<AutoTopup>)
+        -> Result<()>;
+    /// Credits added by auto-top-up in the current UTC month.
+    async fn auto_topup_this_month(&self, account_id: &str) -> Result<i64>;
+    /// Newest first.
+    async fn ledger(&self, account_id: &str, limit: u32) -> Result<Vec<LedgerEntry>>;
+
+    // ---- traces and usage ----
+
+    /// Stores a batch in one transaction; a request id already stored is skipped.
+    async fn insert_traces(&self, batch: &[Trace]) -> Result<()>;
+    /// With `Some(account)`, only that account's own trace is found: another account's
+    /// trace is indistinguishable from a missing one.
+    async fn trace(&self, request_id: &str, account_id: Option<&str>) -> Result<Option<Trace>>;
+    async fn traces(&self, filter: &TraceFilter) -> Result<Vec<Trace>>;
+    /// Deletes traces created before `older_than`, `batch` rows per transaction; returns
+    /// how many.
+    async fn sweep_traces(&self, older_than: DateTime<Utc>, batch: u32) -> Result<u64>;
+    /// Usage over the last `days` UTC days, today included, per day and key.
+    async fn usage(&self, account_id: &str, days: u32) -> Result<Usage>;
+}
