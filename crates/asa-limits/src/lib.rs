@@ -17,6 +17,7 @@
 //! - `local.rs`: the in-process backend (sharded map, tokio clock so paused time drives it).
 //! - `redis/`: the Redis backend: `mod.rs` the limiter, `lease.rs` leases, their release and
 //!   the heartbeat that renews them, `scripts.rs` the Lua.
+//! - `suite.rs` (tests only): the behaviours every backend must show, run against each.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +27,8 @@ use async_trait::async_trait;
 mod local;
 mod redis;
 mod rules;
+#[cfg(test)]
+mod suite;
 
 pub use local::LocalLimiter;
 pub use redis::{RedisConfig, RedisLimiter};

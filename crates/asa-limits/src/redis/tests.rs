@@ -1,1 +1,190 @@
+//! The shared suite against real Redis, plus what only Redis has: expiring leases, the
+//! heartbeat, several nodes. Runs when `REDIS_URL` is set; each test uses its own random key
+//! prefix, so runs may overlap.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::{RedisConfig, RedisLimiter};
+use crate::suite::{self, Harness};
+use crate::{LimitSpec, Limiter, Refusal};
+
+fn redis_url() -> Option<String> {
+    let url = std::env::var("REDIS_URL").ok();
+    if url.is_none() {
+        eprintln!("REDIS_URL is not set: skipping the Redis limiter test");
+    }
+    url
+}
+
+fn config(url: &str, prefix: &str) -> RedisConfig {
+    let mut config = RedisConfig::new(url, 2, prefix);
+    config.lease_ttl = Duration::from_secs(5);
+    config
+}
+
+fn random_prefix() -> String {
+    format!("asa-test:{:016x}", rand::random::<u64>())
+}
+
+struct Redis(Arc<RedisLimiter>);
+
+impl Redis {
+    async fn connect() -> Option<Self> {
+        let url = redis_url()?;
+        let limiter = RedisLimiter::connect(config(&url, &random_prefix()))
+            .await
+            .expect("REDIS_URL answers");
+        Some(Self(Arc::new(limiter)))
+    }
+}
+
+#[async_trait]
+impl Harness for Redis {
+    fn limiter(&self) -> Arc<dyn Limiter> {
+        Arc::clone(&self.0) as Arc<dyn Limiter>
+    }
+
+    async fn advance(&self, by: Duration) {
+        self.0.advance_clock(by)
+    }
+
+    fn slack(&self) -> Duration {
+        // Real time also runs between two calls; far more than a loopback round trip.
+        Duration::from_millis(200)
+    }
+
+    async fn settle(&self) {
+        self.0.settled().await
+    }
+}
+
+macro_rules! suite_test {
+    ($name:ident) => {
+        #[tokio::test]
+        async fn $name() {
+            if let Some(h) = Redis::connect().await {
+                suite::$name(&h).await
+            }
+        }
+    };
+}
+
+suite_test!(burst_then_sustained);
+suite_test!(retry_after_is_honest);
+suite_test!(refusal_consumes_no_token);
+suite_test!(concurrency_ceiling_and_release);
+suite_test!(accounts_are_isolated);
+suite_test!(capacity_ceiling);
+suite_test!(usage_reports_recent_rate);
+suite_test!(leases_freed_on_panic_and_cancel);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_fill_exactly_the_ceiling() {
+    if let Some(h) = Redis::connect().await {
+        suite::concurrent_requests_fill_exactly_the_ceiling(Arc::new(h)).await
+    }
+}
+
+/// A node that dies holding leases (no release, no heartbeat) frees them after the ttl.
+#[tokio::test]
+async fn a_dead_nodes_leases_expire() {
+    let Some(url) = redis_url() else { return };
+    let prefix = random_prefix();
+    let spec = LimitSpec::new(1, 1_000.0, 1_000);
+    let doomed = RedisLimiter::connect(config(&url, &prefix)).await.unwrap();
+    let survivor = RedisLimiter::connect(config(&url, &prefix)).await.unwrap();
+    std::mem::forget(doomed.admit("acct", spec).await.expect("admitted"));
+    std::mem::forget(doomed.capacity().await.expect("capacity"));
+    std::mem::forget(doomed.capacity().await.expect("capacity"));
+    // The crash: its heartbeat stops with it.
+    drop(doomed);
+    assert!(matches!(
+        survivor.admit("acct", spec).await,
+        Err(Refusal::Concurrency { .. })
+    ));
+    assert!(matches!(
+        survivor.capacity().await,
+        Err(Refusal::Capacity { .. })
+    ));
+    survivor.advance_clock(Duration::from_secs(4));
+    assert!(matches!(
+        survivor.admit("acct", spec).await,
+        Err(Refusal::Concurrency { .. })
+    ));
+    survivor.advance_clock(Duration::from_millis(1_001));
+    let admission = survivor
+        .admit("acct", spec)
+        .await
+        .expect("slot freed by expiry");
+    assert_eq!(admission.usage().in_flight, 1);
+    assert_eq!(survivor.capacity_in_flight().await.unwrap(), 0);
+    let permit = survivor.capacity().await;
+    assert!(permit.is_ok(), "capacity freed by expiry: {permit:?}");
+}
+
+/// A live node's heartbeat keeps its leases past the ttl (real time: 3 ttls of 300 ms).
+#[tokio::test]
+async fn heartbeat_keeps_held_leases() {
+    let Some(url) = redis_url() else { return };
+    let mut config = config(&url, &random_prefix());
+    config.lease_ttl = Duration::from_millis(300);
+    let limiter = RedisLimiter::connect(config).await.unwrap();
+    let spec = LimitSpec::new(1, 1_000.0, 1_000);
+    let held = limiter.admit("acct", spec).await.expect("admitted");
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(limiter.usage("acct", spec).await.unwrap().in_flight, 1);
+    assert!(matches!(
+        limiter.admit("acct", spec).await,
+        Err(Refusal::Concurrency { .. })
+    ));
+    held.release().await;
+    assert_eq!(limiter.usage("acct", spec).await.unwrap().in_flight, 0);
+}
+
+/// The concurrency Retry-After follows the hold times that releases recorded.
+#[tokio::test]
+async fn full_ceiling_estimate_follows_hold_time() {
+    let Some(h) = Redis::connect().await else {
+        return;
+    };
+    let spec = LimitSpec::new(2, 1_000.0, 1_000);
+    let first = h.0.admit("acct", spec).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    first.release().await;
+    let held = [
+        h.0.admit("acct", spec).await.unwrap(),
+        h.0.admit("acct", spec).await.unwrap(),
+    ];
+    match h.0.admit("acct", spec).await {
+        Err(Refusal::Concurrency { retry_after }) => {
+            // About 400 ms held, two slots: the first should end in about 200 ms.
+            assert!(
+                retry_after >= Duration::from_millis(200)
+                    && retry_after < Duration::from_millis(400),
+                "{retry_after:?}"
+            )
+        }
+        other => panic!("expected a concurrency refusal, got {other:?}"),
+    }
+    drop(held);
+}
+
+#[tokio::test]
+async fn unreachable_redis_is_an_error_at_connect() {
+    let config = RedisConfig {
+        op_timeout: Duration::from_millis(500),
+        ..RedisConfig::new("redis://127.0.0.1:1", 1, "asa-test")
+    };
+    assert!(RedisLimiter::connect(config).await.is_err());
+    let short = RedisConfig {
+        lease_ttl: Duration::from_millis(1),
+        ..RedisConfig::new("redis://127.0.0.1:1", 1, "asa-test")
+    };
+    assert!(matches!(
+        RedisLimiter::connect(short).await,
+        Err(crate::LimitError::Config(_))
+    ));
+}
