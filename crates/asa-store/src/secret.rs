@@ -58,6 +58,8 @@ mod tests {
     fn ids() {
         let id = new_id("acc_");
         assert_eq!(id.len(), 20);
-        assert!(id[4..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(id[4..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     }
 }

@@ -30,8 +30,11 @@ pub trait Store: Send + Sync {
     async fn authenticate(&self, key: &ApiKey) -> Result<KeyStatus>;
     /// Issues a new key of the same kind and revokes the old one now (`grace: None`) or
     /// when the grace period ends. Rotation is allowed even at the key limit.
-    async fn rotate_key(&self, key_id: &str, grace: Option<Duration>)
-        -> Result<(KeyRecord, ApiKey)>;
+    async fn rotate_key(
+        &self,
+        key_id: &str,
+        grace: Option<Duration>,
+    ) -> Result<(KeyRecord, ApiKey)>;
     /// Revokes now; revoking a key that is in a grace period ends the grace.
     async fn revoke_key(&self, key_id: &str) -> Result<KeyRecord>;
     async fn key(&self, key_id: &str) -> Result<Option<KeyRecord>>;
@@ -60,8 +63,7 @@ pub trait Store: Send + Sync {
     /// Releases every reservation whose expiry is at or before `now` (its node died
     /// mid-request) as an `expire` entry; returns how many.
     async fn expire_reservations(&self, now: DateTime<Utc>) -> Result<u64>;
-    async fn set_auto_topup(&self, account_id: &str, auto_topup: Option<AutoTopup>)
-        -> Result<()>;
+    async fn set_auto_topup(&self, account_id: &str, auto_topup: Option<AutoTopup>) -> Result<()>;
     /// Credits added by auto-top-up in the current UTC month.
     async fn auto_topup_this_month(&self, account_id: &str) -> Result<i64>;
     /// Newest first.

@@ -138,7 +138,9 @@ impl SqlStore {
             // Bookkeeping only: a failed touch must not turn a valid key away.
             match touched {
                 Ok(_) => record.last_used_at = Some(now),
-                Err(e) => tracing::warn!(key_id = %record.id, error = %e, "last_used_at not updated"),
+                Err(e) => {
+                    tracing::warn!(key_id = %record.id, error = %e, "last_used_at not updated")
+                }
             }
         }
         Ok(KeyStatus::Active(record))
@@ -165,7 +167,9 @@ impl SqlStore {
                 key_id: key_id.to_string(),
             });
         }
-        let (new_record, new_key) = self.insert_key(&mut w.tx, &old.account_id, old.kind, now).await?;
+        let (new_record, new_key) = self
+            .insert_key(&mut w.tx, &old.account_id, old.kind, now)
+            .await?;
         let expires = to_ms(now) + grace.map(duration_ms).unwrap_or(0);
         sqlx::query(
             "UPDATE api_keys SET revoked_at = $1, expires_at = $2, replaced_by = $3 WHERE id = $4",

@@ -63,7 +63,11 @@ pub(super) struct Entry<'a> {
     pub(super) note: Option<&'a str>,
 }
 
-pub(super) async fn record(tx: &mut Transaction<'static, Any>, e: Entry<'_>, now: i64) -> Result<(), StoreError> {
+pub(super) async fn record(
+    tx: &mut Transaction<'static, Any>,
+    e: Entry<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO ledger (account_id, kind, amount, balance_after, reserved_after, \
          request_id, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -146,7 +150,12 @@ impl SqlStore {
             .topped_up_since(&mut w.tx, account_id, month_start(now))
             .await?;
         if spent + cfg.amount > cfg.monthly_cap {
-            tracing::info!(account_id, spent, cap = cfg.monthly_cap, "auto-top-up cap reached");
+            tracing::info!(
+                account_id,
+                spent,
+                cap = cfg.monthly_cap,
+                "auto-top-up cap reached"
+            );
             return Ok(TopUp::CapReached);
         }
         let invoice_id = new_id("inv_");
@@ -208,7 +217,9 @@ impl SqlStore {
         note: &str,
     ) -> Result<i64, StoreError> {
         if amount <= 0 {
-            return Err(StoreError::InvalidArgument("credits to add must be > 0".into()));
+            return Err(StoreError::InvalidArgument(
+                "credits to add must be > 0".into(),
+            ));
         }
         let now = to_ms(self.now());
         let mut w = self.begin_write().await?;
@@ -264,27 +275,39 @@ impl SqlStore {
                 .ok_or_else(|| StoreError::not_found("account", account_id))?;
                 let short = credits(&row)?;
                 let insufficient = |balance| ReserveError::Insufficient { balance, cost };
-                let Some(cfg) = auto_topup_of(&row)? else {
-                    return Err(insufficient(short.balance));
-                };
-                self.refuse_duplicate(&mut w.tx, request_id).await?;
-                match self.auto_top_up(&mut w, account_id, request_id, cfg, now).await? {
-                    TopUp::Done(topped) => {
-                        topped_up = true;
-                        match take(&mut w.tx, account_id, cost).await? {
-                            Some(row) => (credits(&row)?, Some(cfg)),
-                            None => {
-                                // Keep the collected top-up even though it was not enough.
-                                w.commit().await?;
-                                return Err(insufficient(topped.balance));
+                let cfg = auto_topup_of(&row)?;
+                if short.balance >= cost {
+                    // Another transaction topped up while we waited for the lock.
+                    let row = take(&mut w.tx, account_id, cost).await?.ok_or_else(|| {
+                        StoreError::Corrupt("balance changed under a row lock".into())
+                    })?;
+                    (credits(&row)?, cfg)
+                } else {
+                    let Some(cfg) = cfg else {
+                        return Err(insufficient(short.balance));
+                    };
+                    self.refuse_duplicate(&mut w.tx, request_id).await?;
+                    match self
+                        .auto_top_up(&mut w, account_id, request_id, cfg, now)
+                        .await?
+                    {
+                        TopUp::Done(topped) => {
+                            topped_up = true;
+                            match take(&mut w.tx, account_id, cost).await? {
+                                Some(row) => (credits(&row)?, Some(cfg)),
+                                None => {
+                                    // Keep the collected top-up even though it was not enough.
+                                    w.commit().await?;
+                                    return Err(insufficient(topped.balance));
+                                }
                             }
                         }
+                        TopUp::Declined => {
+                            w.commit().await?;
+                            return Err(insufficient(short.balance));
+                        }
+                        TopUp::CapReached => return Err(insufficient(short.balance)),
                     }
-                    TopUp::Declined => {
-                        w.commit().await?;
-                        return Err(insufficient(short.balance));
-                    }
-                    TopUp::CapReached => return Err(insufficient(short.balance)),
                 }
             }
         };
@@ -314,7 +337,10 @@ impl SqlStore {
         if let Some(cfg) = cfg.filter(|c| !topped_up && after.balance < c.threshold) {
             // Below the threshold: refill now; a cap or a declined payment is not this
             // request's problem, it already holds its credits.
-            if let TopUp::Done(topped) = self.auto_top_up(&mut w, account_id, request_id, cfg, now).await? {
+            if let TopUp::Done(topped) = self
+                .auto_top_up(&mut w, account_id, request_id, cfg, now)
+                .await?
+            {
                 after = topped;
             }
         }

@@ -163,7 +163,8 @@ impl SqlStore {
                     pool_options = pool_options.after_connect(move |conn, _| {
                         let schema = schema.clone();
                         Box::pin(async move {
-                            conn.execute(&*format!("SET search_path TO {schema}")).await?;
+                            conn.execute(&*format!("SET search_path TO {schema}"))
+                                .await?;
                             Ok(())
                         })
                     });

@@ -119,7 +119,11 @@ impl SqlStore {
         };
         record(&mut w.tx, entry, now).await?;
         w.commit().await?;
-        tracing::warn!(account_id, request_id, "charged after its reservation expired");
+        tracing::warn!(
+            account_id,
+            request_id,
+            "charged after its reservation expired"
+        );
         Ok(ChargeOutcome::Charged {
             balance: after.balance,
             late: true,
@@ -142,8 +146,15 @@ impl SqlStore {
         };
         let account_id: String = get(&held, "account_id")?;
         let cost: i64 = get(&held, "cost")?;
-        self.give_back(&mut w, &account_id, &r.request_id, cost, LedgerKind::Release, now)
-            .await?;
+        self.give_back(
+            &mut w,
+            &account_id,
+            &r.request_id,
+            cost,
+            LedgerKind::Release,
+            now,
+        )
+        .await?;
         w.commit().await?;
         Ok(true)
     }
@@ -198,8 +209,15 @@ impl SqlStore {
                 let request_id: String = get(row, "request_id")?;
                 let account_id: String = get(row, "account_id")?;
                 let cost: i64 = get(row, "cost")?;
-                self.give_back(&mut w, &account_id, &request_id, cost, LedgerKind::Expire, now)
-                    .await?;
+                self.give_back(
+                    &mut w,
+                    &account_id,
+                    &request_id,
+                    cost,
+                    LedgerKind::Expire,
+                    now,
+                )
+                .await?;
             }
             w.commit().await?;
             total += rows.len() as u64;

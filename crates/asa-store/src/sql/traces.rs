@@ -188,7 +188,11 @@ impl SqlStore {
         Ok(total)
     }
 
-    pub(crate) async fn usage_impl(&self, account_id: &str, days: u32) -> Result<Usage, StoreError> {
+    pub(crate) async fn usage_impl(
+        &self,
+        account_id: &str,
+        days: u32,
+    ) -> Result<Usage, StoreError> {
         let today = self.now().date_naive();
         let since = today
             .checked_sub_days(Days::new(u64::from(days.max(1) - 1)))

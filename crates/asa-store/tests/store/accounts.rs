@@ -1,0 +1,100 @@
+use crate::backend::Backend;
+use asa_store::{LedgerKind, NewAccount, PlanOverrides, StoreError};
+
+crate::suite!(
+    accounts_round_trip,
+    plan_changes,
+    opening_credits_are_a_top_up
+);
+
+fn new(plan: &str, credits: i64) -> NewAccount {
+    NewAccount {
+        plan: plan.into(),
+        name: Some("Acme".into()),
+        credits,
+    }
+}
+
+async fn accounts_round_trip(b: &Backend) {
+    let s = &b.store;
+    let a = s.create_account(new("free", 100)).await.unwrap();
+    assert!(a.id.starts_with("acc_") && a.id.len() == 20, "{}", a.id);
+    assert_eq!((a.balance, a.reserved, a.plan.as_str()), (100, 0, "free"));
+    assert_eq!(a.name.as_deref(), Some("Acme"));
+    assert_eq!(a.auto_topup, None);
+    assert_eq!(s.account(&a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(s.account("acc_0000000000000000").await.unwrap(), None);
+
+    let other = s.create_account(new("pro", 0)).await.unwrap();
+    let all = s.list_accounts().await.unwrap();
+    assert!(
+        all.contains(&a) && all.contains(&other),
+        "{} lists both",
+        b.name
+    );
+
+    let err = s.create_account(new("free", -1)).await.unwrap_err();
+    assert!(matches!(err, StoreError::InvalidArgument(_)), "{err}");
+    let err = s.create_account(new(" ", 0)).await.unwrap_err();
+    assert!(matches!(err, StoreError::InvalidArgument(_)), "{err}");
+}
+
+async fn plan_changes(b: &Backend) {
+    let s = &b.store;
+    let a = s.create_account(new("free", 0)).await.unwrap();
+    let overrides = PlanOverrides {
+        concurrency: Some(120),
+        rps: Some(40),
+    };
+    s.set_plan(&a.id, "custom", overrides).await.unwrap();
+    let a2 = s.account(&a.id).await.unwrap().unwrap();
+    assert_eq!((a2.plan.as_str(), a2.overrides), ("custom", overrides));
+    s.set_plan(&a.id, "vibe", PlanOverrides::default())
+        .await
+        .unwrap();
+    let a3 = s.account(&a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (a3.plan.as_str(), a3.overrides),
+        ("vibe", PlanOverrides::default())
+    );
+    let err = s
+        .set_plan("acc_ffffffffffffffff", "pro", PlanOverrides::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::NotFound {
+                what: "account",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+async fn opening_credits_are_a_top_up(b: &Backend) {
+    let s = &b.store;
+    let a = s.create_account(new("free", 250)).await.unwrap();
+    let ledger = s.ledger(&a.id, 10).await.unwrap();
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(
+        (ledger[0].kind, ledger[0].amount, ledger[0].balance_after),
+        (LedgerKind::TopUp, 250, 250)
+    );
+    assert_eq!(s.add_credits(&a.id, 50, "manual").await.unwrap(), 300);
+    let ledger = s.ledger(&a.id, 10).await.unwrap();
+    assert_eq!(ledger[0].note.as_deref(), Some("manual"), "newest first");
+    assert!(matches!(
+        s.add_credits(&a.id, 0, "").await.unwrap_err(),
+        StoreError::InvalidArgument(_)
+    ));
+    assert!(matches!(
+        s.add_credits("acc_ffffffffffffffff", 5, "")
+            .await
+            .unwrap_err(),
+        StoreError::NotFound { .. }
+    ));
+    let empty = s.create_account(new("free", 0)).await.unwrap();
+    assert!(s.ledger(&empty.id, 10).await.unwrap().is_empty());
+}
