@@ -1,18 +1,25 @@
 //! asa-extract: Amazon page bytes in, a classified page with its fields out.
 //!
+//! It owns page classification and field extraction. It must not do I/O, and must not
+//! panic on any input bytes; the work is linear in the page size.
+//!
 //! # Layout
 //! - [`price`]: locale-aware prices, counts and ratings.
 //! - [`classify`]: block pages (captcha, Amazon errors, 404, gallery shelf) told from real ones.
-//! - [`product`]: product detail pages.
+//! - [`product`]: product detail pages (one streaming lol_html pass, then field rules).
 //! - [`search`]: search result pages.
-//!
-//! It owns page classification and field extraction. It must not do I/O, and must not
-//! panic on any input bytes.
+//! - [`text`]: entity decoding, whitespace, ASIN and URL helpers, JSON cut out of scripts.
+//! - [`source`]: a saved page's HTTP header block and declared charset.
+//! - `output`: the JSON shape of an [`Extraction`] and the ASIN-mismatch rule.
 
 pub mod classify;
+pub mod corpus;
+mod output;
 pub mod price;
 pub mod product;
 pub mod search;
+pub mod source;
+pub mod text;
 
 use asa_model::{Marketplace, Product};
 use serde::Serialize;

@@ -1,0 +1,555 @@
+//! The one streaming pass over a product page: lol_html selectors feed per-field text
+//! buffers and attribute slots; nothing is decided here, only collected.
+
+use crate::classify::PageSignals;
+use lol_html::html_content::{Element, TextChunk, TextType};
+use lol_html::{ElementContentHandlers, HtmlRewriter, Selector, Settings};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Text fields captured from the first element (with text) matching their selectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Title,
+    EbookTitle,
+    AsinTitle,
+    AsinTitleBinding,
+    MobileTitle,
+    DocTitle,
+    Byline,
+    BrandLink,
+    LegacyAuthor,
+    PriceCore,
+    PriceApex,
+    PriceTotalWw,
+    PriceDeal,
+    PriceSale,
+    PriceOur,
+    PriceBuybox,
+    PriceKindle,
+    PriceBuyNew,
+    PriceLegacy,
+    PriceMobile,
+    PriceSwatch,
+    PriceWhole,
+    StrikeBasis,
+    StrikeList,
+    AvailabilitySpan,
+    Availability,
+    OutOfStock,
+    AvailLegacy,
+    RatingText,
+    ReviewsText,
+    MobileReviews,
+    Questions,
+    Description,
+    BookDescription,
+    MerchantInfo,
+    SellerName,
+    ShipsFrom,
+    Returns,
+    Delivery,
+    OfferCount,
+    SalesRankLegacy,
+}
+
+const SLOT_COUNT: usize = Slot::SalesRankLegacy as usize + 1;
+
+/// Selector lists per slot. Order inside a list does not matter: the first element in
+/// the page that matches any of them and holds text wins.
+const SLOT_SELECTORS: &[(Slot, &str)] = &[
+    (Slot::Title, "#productTitle, #title_feature_div #title, h1#product-title, #ebooksTitle"),
+    (Slot::EbookTitle, "#ebooksProductTitle"),
+    (Slot::AsinTitle, "#btAsinTitle"),
+    (Slot::AsinTitleBinding, "#btAsinTitle > span"),
+    (Slot::MobileTitle, "#udp h1, #title-section h1, #item_name"),
+    (Slot::DocTitle, "head > title"),
+    (Slot::Byline, "#bylineInfo, #byline, #by-line, .contributorNameID"),
+    (Slot::BrandLink, "a#brand, #brand"),
+    (Slot::LegacyAuthor, ".buying > span > a[href*=\"field-author\"]"),
+    (
+        Slot::PriceCore,
+        "#corePrice_feature_div .a-price .a-offscreen, #corePriceDisplay_desktop_feature_div .priceToPay .a-offscreen, #corePrice_desktop .a-price .a-offscreen",
+    ),
+    (Slot::PriceApex, "#apex_desktop .apexPriceToPay .a-offscreen, #apex_offerDisplay_desktop .apexPriceToPay .a-offscreen"),
+    (Slot::PriceTotalWw, "#tp_price_block_total_price_ww .a-offscreen"),
+    (Slot::PriceDeal, "#priceblock_dealprice"),
+    (Slot::PriceSale, "#priceblock_saleprice"),
+    (Slot::PriceOur, "#priceblock_ourprice, #priceblock_pospromoprice"),
+    (Slot::PriceBuybox, "#price_inside_buybox, #newBuyBoxPrice"),
+    (Slot::PriceKindle, "#kindle-price, .kindle-price .a-color-price"),
+    (Slot::PriceBuyNew, "#buyNewSection .offer-price, #buyNewSection .a-color-price"),
+    (Slot::PriceLegacy, "#actualPriceValue"),
+    (Slot::PriceMobile, "#price-block #price, #newPitchPrice"),
+    (Slot::PriceSwatch, "#tmmSwatches .a-button-selected .a-color-price, #tmmSwatches .a-button-selected .slot-price"),
+    (Slot::PriceWhole, "#corePrice_feature_div .a-price-whole"),
+    (
+        Slot::StrikeBasis,
+        "#corePriceDisplay_desktop_feature_div .basisPrice .a-offscreen, #corePrice_desktop .a-text-price .a-offscreen, #corePrice_feature_div .a-text-price .a-offscreen, #apex_desktop .basisPrice .a-offscreen",
+    ),
+    (
+        Slot::StrikeList,
+        "#priceblock_listprice, #listPrice, #listPriceValue, .priceBlockStrikePriceString, #list-price, #buyBoxInner .a-text-strike",
+    ),
+    (Slot::AvailabilitySpan, "#availability > span, #availability > .a-section > span"),
+    (Slot::Availability, "#availability, #availability_feature_div .a-color-success"),
+    (Slot::OutOfStock, "#outOfStock .a-color-price, #outOfStock"),
+    (Slot::AvailLegacy, ".availGreen, .availRed, .availOrange, #scarcity"),
+    (Slot::RatingText, "#averageCustomerReviews .a-icon-alt, #acrPopover .a-icon-alt, #acr-average-stars-rating-text, #averageCustomerReviews_feature_div .a-icon-alt"),
+    (Slot::ReviewsText, "#acrCustomerReviewText"),
+    (Slot::MobileReviews, "#rating-stars .review-count, #acrCount"),
+    (Slot::Questions, "#askATFLink"),
+    (Slot::Description, "#productDescription"),
+    (Slot::BookDescription, "#bookDescription_feature_div .a-expander-content, #bookDescription_feature_div"),
+    (Slot::MerchantInfo, "#merchant-info, #ships-from"),
+    (Slot::SellerName, "#sellerProfileTriggerId"),
+    (
+        Slot::ShipsFrom,
+        "#fulfillerInfoFeature_feature_div .offer-display-feature-text-message, #tabular-buybox .tabular-buybox-text[tabular-attribute-name=\"Ships from\"]",
+    ),
+    (
+        Slot::Returns,
+        "#returnsInfoFeature_feature_div .offer-display-feature-text-message, #productSupportAndReturnPolicy-return-policy-popover-celWidget",
+    ),
+    (
+        Slot::Delivery,
+        "#mir-layout-DELIVERY_BLOCK-slot-PRIMARY_DELIVERY_MESSAGE_LARGE, #deliveryBlockMessage, #ddmDeliveryMessage, #delivery-message",
+    ),
+    (Slot::OfferCount, "#olp_feature_div, #olp-upd-new, #olp-new, #olpLinkWidget_feature_div, #new-used-offers h2, #mbc-upd-olp-link"),
+    (Slot::SalesRankLegacy, "#SalesRank"),
+];
+
+/// Longest text kept per slot: descriptions can be long, everything else is short.
+const SLOT_CAP: usize = 64 * 1024;
+const LIST_CAP: usize = 512;
+
+/// Everything the pass collected.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub slots: Vec<String>,
+    active: Vec<bool>,
+    pub canonical: Option<String>,
+    pub og_url: Option<String>,
+    pub asin_input: Option<String>,
+    pub asin_form: Option<String>,
+    pub acr_title: Option<String>,
+    pub mobile_stars: Option<String>,
+    pub image_attrs: Vec<ImageAttrs>,
+    pub seller_href: Option<String>,
+    pub currency_class: Option<String>,
+    pub attach_price: Option<String>,
+    pub bullets: Vec<String>,
+    pub authors: Vec<String>,
+    pub detail_rows: Vec<Vec<String>>,
+    pub detail_bullets: Vec<String>,
+    pub breadcrumbs: Vec<(String, Option<String>)>,
+    pub histogram: Vec<String>,
+    pub quantity_max: Option<u32>,
+    pub prime: bool,
+    /// A buy form, add-to-cart button or "see all buying options" button.
+    pub buybox_seen: bool,
+    /// Only "see all buying options": no buy box, so no price or stock is shown.
+    pub see_all_options: bool,
+    pub video_marker: bool,
+    pub signals: PageSignals,
+}
+
+/// Image attributes of one main-image element.
+#[derive(Debug, Default, Clone)]
+pub struct ImageAttrs {
+    pub old_hires: Option<String>,
+    /// Mobile pages' `data-a-hires`.
+    pub hires: Option<String>,
+    pub dynamic: Option<String>,
+    pub src: Option<String>,
+}
+
+impl Collected {
+    pub fn slot(&self, s: Slot) -> &str {
+        self.slots.get(s as usize).map(String::as_str).unwrap_or("")
+    }
+
+    fn start(&mut self, s: Slot) {
+        let i = s as usize;
+        // Only the first element that yields text counts.
+        let blank = self.slots[i].trim().is_empty();
+        if blank {
+            self.slots[i].clear();
+        }
+        self.active[i] = blank;
+    }
+
+    fn push(&mut self, s: Slot, t: &str) {
+        let i = s as usize;
+        if self.active[i] && self.slots[i].len() < SLOT_CAP {
+            self.slots[i].push_str(t);
+        }
+    }
+}
+
+type State = Rc<RefCell<Collected>>;
+type Handlers<'h> = Vec<(Cow<'static, Selector>, ElementContentHandlers<'h>)>;
+
+fn is_text(t: &TextChunk) -> bool {
+    matches!(t.text_type(), TextType::Data | TextType::RCData)
+}
+
+fn sel(s: &str) -> Option<Cow<'static, Selector>> {
+    s.parse::<Selector>().ok().map(Cow::Owned)
+}
+
+fn on_element<'h>(
+    hs: &mut Handlers<'h>,
+    selector: &str,
+    mut f: impl FnMut(&mut Collected, &Element) + 'h,
+    st: &State,
+) {
+    let st = st.clone();
+    if let Some(s) = sel(selector) {
+        hs.push((
+            s,
+            ElementContentHandlers::default().element(move |el: &mut Element| {
+                f(&mut st.borrow_mut(), el);
+                Ok(())
+            }),
+        ));
+    }
+}
+
+fn on_text<'h>(
+    hs: &mut Handlers<'h>,
+    selector: &str,
+    mut f: impl FnMut(&mut Collected, &str) + 'h,
+    st: &State,
+) {
+    let st = st.clone();
+    if let Some(s) = sel(selector) {
+        hs.push((
+            s,
+            ElementContentHandlers::default().text(move |t: &mut TextChunk| {
+                if is_text(t) {
+                    f(&mut st.borrow_mut(), t.as_str());
+                }
+                Ok(())
+            }),
+        ));
+    }
+}
+
+/// A list where every matching element starts an item and text inside goes to the last.
+fn list<'h>(
+    hs: &mut Handlers<'h>,
+    selector: &str,
+    pick: fn(&mut Collected) -> &mut Vec<String>,
+    st: &State,
+) {
+    on_element(
+        hs,
+        selector,
+        move |c, _| {
+            let l = pick(c);
+            if l.len() < LIST_CAP {
+                l.push(String::new());
+            }
+        },
+        st,
+    );
+    on_text(
+        hs,
+        selector,
+        move |c, t| {
+            if let Some(last) = pick(c).last_mut() {
+                if last.len() < SLOT_CAP {
+                    last.push_str(t);
+                }
+            }
+        },
+        st,
+    );
+}
+
+fn first_attr(slot: &mut Option<String>, el: &Element, name: &str) {
+    if slot.is_none() {
+        *slot = el.get_attribute(name).filter(|v| !v.trim().is_empty());
+    }
+}
+
+fn handlers<'h>(st: &State) -> Handlers<'h> {
+    let mut hs: Handlers<'h> = Vec::with_capacity(80);
+    for &(slot, selector) in SLOT_SELECTORS {
+        on_element(&mut hs, selector, move |c, _| c.start(slot), st);
+        on_text(&mut hs, selector, move |c, t| c.push(slot, t), st);
+    }
+    on_element(
+        &mut hs,
+        "link[rel=canonical]",
+        |c, el| first_attr(&mut c.canonical, el, "href"),
+        st,
+    );
+    on_element(
+        &mut hs,
+        "meta[property=\"og:url\"]",
+        |c, el| first_attr(&mut c.og_url, el, "content"),
+        st,
+    );
+    on_element(
+        &mut hs,
+        "input#ASIN, input[name=ASIN], input[name=\"ASIN.0\"]",
+        |c, el| first_attr(&mut c.asin_input, el, "value"),
+        st,
+    );
+    on_element(
+        &mut hs,
+        "#addToCart input[name=a], #handleBuy input[name=asin]",
+        |c, el| first_attr(&mut c.asin_form, el, "value"),
+        st,
+    );
+    on_element(
+        &mut hs,
+        "#acrPopover",
+        |c, el| first_attr(&mut c.acr_title, el, "title"),
+        st,
+    );
+    on_element(
+        &mut hs,
+        "#rating-stars span[title], .crAvgStars span[title]",
+        |c, el| first_attr(&mut c.mobile_stars, el, "title"),
+        st,
+    );
+    on_element(
+        &mut hs,
+        "#landingImage, #imgBlkFront, #ebooksImgBlkFront, #imgTagWrapperId img, #main-image-container img, #main-image img, img#main-image, #ebooks-main-image-container img, #prodImage, #original-main-image, #holderMainImage img",
+        |c, el| {
+            if c.image_attrs.len() < 8 {
+                c.image_attrs.push(ImageAttrs {
+                    old_hires: el.get_attribute("data-old-hires"),
+                    hires: el.get_attribute("data-a-hires"),
+                    dynamic: el.get_attribute("data-a-dynamic-image"),
+                    src: el.get_attribute("src"),
+                });
+            }
+        },
+        st,
+    );
+    on_element(
+        &mut hs,
+        "#sellerProfileTriggerId, #merchant-info a[href*=\"seller=\"], #merchantInfoFeature_feature_div a[href*=\"seller=\"]",
+        |c, el| first_attr(&mut c.seller_href, el, "href"),
+        st,
+    );
+    on_element(&mut hs, "#priceblock_ourprice span[class^=currency], #priceblock_saleprice span[class^=currency], #priceblock_dealprice span[class^=currency]", |c, el| first_attr(&mut c.currency_class, el, "class"), st);
+    on_element(
+        &mut hs,
+        "#attach-base-product-price",
+        |c, el| first_attr(&mut c.attach_price, el, "value"),
+        st,
+    );
+    list(
+        &mut hs,
+        "#bylineInfo .author > a, #byline .author > a, #bylineInfo .author .contributorNameID, #byline .author .contributorNameID",
+        |c| &mut c.authors,
+        st,
+    );
+    list(
+        &mut hs,
+        "#feature-bullets li:not(.aok-hidden):not(#replacementPartsFitmentBullet)",
+        |c| &mut c.bullets,
+        st,
+    );
+    // Detail tables of every generation: tech specs, additional information, overview.
+    let tables = "#prodDetails tr, #productOverview_feature_div tr, #technicalSpecifications_section_1 tr, #tech-specs-desktop tr, #productDetails_techSpec_section_1 tr, #productDetails_detailBullets_sections1 tr";
+    on_element(
+        &mut hs,
+        tables,
+        |c, _| {
+            if c.detail_rows.len() < LIST_CAP {
+                c.detail_rows.push(Vec::new());
+            }
+        },
+        st,
+    );
+    let cells = "#prodDetails th, #prodDetails td, #productOverview_feature_div td, #technicalSpecifications_section_1 th, #technicalSpecifications_section_1 td, #tech-specs-desktop th, #tech-specs-desktop td, #productDetails_techSpec_section_1 th, #productDetails_techSpec_section_1 td, #productDetails_detailBullets_sections1 th, #productDetails_detailBullets_sections1 td";
+    on_element(
+        &mut hs,
+        cells,
+        |c, _| {
+            if let Some(row) = c.detail_rows.last_mut() {
+                if row.len() < 8 {
+                    row.push(String::new());
+                }
+            }
+        },
+        st,
+    );
+    on_text(
+        &mut hs,
+        cells,
+        |c, t| {
+            if let Some(cell) = c.detail_rows.last_mut().and_then(|r| r.last_mut()) {
+                if cell.len() < SLOT_CAP {
+                    cell.push_str(t);
+                }
+            }
+        },
+        st,
+    );
+    list(
+        &mut hs,
+        "#detailBullets_feature_div li, #detailBulletsWrapper_feature_div li, #detail-bullets .content li, #detail_bullets_id .content li, #productDetailsTable .content li",
+        |c| &mut c.detail_bullets,
+        st,
+    );
+    on_element(
+        &mut hs,
+        "#wayfinding-breadcrumbs_feature_div a, #wayfinding-breadcrumbs_container a",
+        |c, el| {
+            if c.breadcrumbs.len() < 32 {
+                c.breadcrumbs
+                    .push((String::new(), el.get_attribute("href")));
+            }
+        },
+        st,
+    );
+    on_text(
+        &mut hs,
+        "#wayfinding-breadcrumbs_feature_div a, #wayfinding-breadcrumbs_container a",
+        |c, t| {
+            if let Some(last) = c.breadcrumbs.last_mut() {
+                if last.0.len() < 1024 {
+                    last.0.push_str(t);
+                }
+            }
+        },
+        st,
+    );
+    list(
+        &mut hs,
+        "#histogramTable tr, #histogramTable li",
+        |c| &mut c.histogram,
+        st,
+    );
+    on_element(
+        &mut hs,
+        "select#quantity option, select[name=quantity] option",
+        |c, el| {
+            if let Some(v) = el
+                .get_attribute("value")
+                .and_then(|v| v.trim().parse::<u32>().ok())
+            {
+                c.quantity_max = Some(c.quantity_max.map_or(v, |m| m.max(v)));
+            }
+        },
+        st,
+    );
+    on_element(
+        &mut hs,
+        "#buybox i.a-icon-prime, #rightCol i.a-icon-prime, #priceBadging_feature_div i.a-icon-prime, #price-shipping-message i.a-icon-prime, #deliveryBlockMessage i.a-icon-prime, #buybox .a-icon-prime",
+        |c, _| c.prime = true,
+        st,
+    );
+    on_element(
+        &mut hs,
+        "#buybox-see-all-buying-choices, #buybox-see-all-buying-choices-announce",
+        |c, _| c.see_all_options = true,
+        st,
+    );
+    on_element(
+        &mut hs,
+        "#buybox, #addToCart, #add-to-cart-button, #buy-now-button",
+        |c, _| c.buybox_seen = true,
+        st,
+    );
+    on_element(
+        &mut hs,
+        "#videoCount, #altImages .videoThumbnail, .videoBlockIngress, #main-video-container",
+        |c, _| c.video_marker = true,
+        st,
+    );
+    // What the page is, when it is not a product.
+    on_element(
+        &mut hs,
+        ".a-carousel-card, .octopus-pc-item, .p13n-sc-uncoverable-faceout",
+        |c, _| c.signals.shelf_cards += 1,
+        st,
+    );
+    on_element(
+        &mut hs,
+        "#zg, #zg-right-col, #gridItemRoot, .zg-grid-general-faceout, #zg_banner_text",
+        |c, _| c.signals.bestseller_list = true,
+        st,
+    );
+    on_element(
+        &mut hs,
+        "[data-component-type=s-search-result], #resultsCol, #s-results-list-atf",
+        |c, _| c.signals.search_results = true,
+        st,
+    );
+    on_element(
+        &mut hs,
+        "#gw-layout, #gateway-page, #desktop-banner, #gw-desktop-herotator, #gwcswTower",
+        |c, _| c.signals.gateway = true,
+        st,
+    );
+    on_element(
+        &mut hs,
+        "#cm_cr-review_list, #olpOfferList, #aod-container",
+        |c, _| c.signals.reviews_or_offers = true,
+        st,
+    );
+    hs
+}
+
+/// Runs the pass. `encoding` is the page's declared encoding (a `<meta charset>` later
+/// in the page still switches it).
+pub fn collect(html: &[u8], encoding: &'static encoding_rs::Encoding) -> Collected {
+    let state: State = Rc::new(RefCell::new(Collected {
+        slots: vec![String::new(); SLOT_COUNT],
+        active: vec![false; SLOT_COUNT],
+        ..Collected::default()
+    }));
+    {
+        let settings = Settings {
+            element_content_handlers: handlers(&state),
+            encoding: lol_html::AsciiCompatibleEncoding::new(encoding).unwrap_or_else(|| {
+                lol_html::AsciiCompatibleEncoding::new(encoding_rs::UTF_8)
+                    .expect("UTF-8 is ASCII-compatible")
+            }),
+            strict: false,
+            adjust_charset_on_meta_tag: true,
+            ..Settings::new()
+        };
+        let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+        // A parse error only means the rest of the page is lost; what was read stays.
+        if rewriter.write(html).is_ok() {
+            let _ = rewriter.end();
+        }
+    }
+    Rc::try_unwrap(state)
+        .map(RefCell::into_inner)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_selector_parses() {
+        for (_, s) in SLOT_SELECTORS {
+            assert!(s.parse::<Selector>().is_ok(), "{s}");
+        }
+        let st: State = Rc::new(RefCell::new(Collected::default()));
+        // 2 handlers per slot plus the fixed ones; a selector that fails to parse is dropped.
+        assert_eq!(handlers(&st).len(), SLOT_SELECTORS.len() * 2 + 33);
+    }
+
+    #[test]
+    fn first_text_wins() {
+        let c = collect(
+            b"<div id=corePrice_feature_div><span class='a-price'><span class=a-offscreen></span></span><span class=a-price><span class=a-offscreen>$1.00</span></span><span class=a-price><span class=a-offscreen>$2.00</span></span></div>",
+            encoding_rs::UTF_8,
+        );
+        assert_eq!(c.slot(Slot::PriceCore), "$1.00");
+    }
+}
