@@ -1,1 +1,80 @@
-//! asa-sim: being built; see its issue.
+//! asa-sim: a stand-in Amazon for tests, sandbox keys (`asa_test_...`), demos and
+//! benchmarks. It serves product (`/dp/<ASIN>`, `/gp/product/<ASIN>`, `/<slug>/dp/<ASIN>`)
+//! and search (`/s?k=...&page=N&s=...`) pages for every marketplace, from a directory of
+//! saved pages or from its own templates imitating Amazon's current desktop markup, with
+//! realistic sizes (1-2 MB), locale-correct numbers, gzip/br encoding, and fault modes.
+//!
+//! It must not be used by production paths, except to serve sandbox keys: nothing here
+//! talks to Amazon, and nothing a live request fetches may come from it.
+//!
+//! The marketplace comes from an Amazon `Host` (also absolute-form proxy requests,
+//! `GET http://www.amazon.de/dp/X`) or a first path segment `amazon.<domain>` (the
+//! upstream URL template in tests is `http://127.0.0.1:PORT/amazon.{domain}`).
+//!
+//! Magic ASINs and queries trigger each fault deterministically (see `FAULTS.md`):
+//! `B0CAPTCHA*` captcha (200), `B0WAFCHAL*` AWS WAF challenge (202), `B0ERR503*` 503,
+//! `B0NOTFND*` 404, `B0GALLERY*` delisted shelf (200), `B0REDIRCT*` 301 to `B0MOVEDTO1`,
+//! `B0UNKNOWN*` unknown layout (200), `B0SLOWnnnn` waits nnnn x 10 ms, `B0RESET*` reset,
+//! `B0TRUNC*` truncated body, `B0HUGE*` 20 MB page, `B0FLAKYn*` captcha for the first n
+//! requests. Queries: `sim-captcha`, `sim-waf`, `sim-503`, `sim-empty`, `sim-slow-<ms>`,
+//! `sim-fail-page-<n>`, `sim-unknown`, `sim-reset`, `sim-truncate`.
+//!
+//! # Layout
+//! - [`config`]: `SimConfig`, fault rates, latency distributions.
+//! - [`truth`]: `product_truth` / `search_truth`, the values each generated page states.
+//! - [`pages`]: HTML templates (product, search, block pages, bulk padding).
+//! - [`i18n`], [`money`]: interface labels per language; prices, counts and ratings per
+//!   storefront locale.
+//! - [`faults`]: magic ASINs/queries and seeded rate draws.
+//! - [`routing`]: request -> marketplace, language, page.
+//! - [`saved`]: the directory of saved pages.
+//! - [`handler`], [`http`], [`cache`], [`log`]: the server: per-request plan, a small
+//!   HTTP/1.1 server with socket-level faults, the bounded page cache, the request log.
+//! - [`sim`]: `start`, `start_local` and `SimHandle`.
+
+pub mod cache;
+pub mod config;
+pub mod detrand;
+pub mod faults;
+pub mod handler;
+pub mod http;
+pub mod i18n;
+pub mod log;
+pub mod money;
+pub mod pages;
+pub mod routing;
+pub mod saved;
+pub mod sim;
+pub mod truth;
+
+pub use config::{FaultRates, Latency, SimConfig, DEFAULT_PAGE_BYTES};
+pub use faults::{Fault, HUGE_PAGE_BYTES, REDIRECT_TARGET};
+pub use log::RequestRecord;
+pub use sim::{start, start_local, SimError, SimHandle};
+pub use truth::{
+    product_truth, search_truth, ProductTruth, SearchResultTruth, SearchTruth, VariationTruth,
+};
+
+use asa_model::{Marketplace, SortBy};
+
+/// The generated product page for `asin`, as the simulator serves it, without a server.
+pub fn render_product_page(
+    m: Marketplace,
+    asin: &str,
+    language: &str,
+    page_bytes: usize,
+) -> String {
+    pages::product::product_page(&product_truth(m, asin, language), page_bytes)
+}
+
+/// The generated search page, as the simulator serves it, without a server.
+pub fn render_search_page(
+    m: Marketplace,
+    query: &str,
+    page: u32,
+    sort: SortBy,
+    language: &str,
+    page_bytes: usize,
+) -> String {
+    pages::search::search_page(&search_truth(m, query, page, sort, language), page_bytes)
+}

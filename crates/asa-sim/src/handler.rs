@@ -1,0 +1,477 @@
+//! One request in, one planned answer out: route it, pick its fault, find or build its
+//! body, encode it as the client accepts, and record it.
+
+use crate::cache::PageCache;
+use crate::config::SimConfig;
+use crate::faults::{
+    magic_product, magic_search, Fault, MagicProduct, RateDraws, HUGE_PAGE_BYTES, REDIRECT_TARGET,
+};
+use crate::log::{RequestLog, RequestRecord};
+use crate::pages::{blocks, product::product_page, search::search_page};
+use crate::routing::{route, Routed, Target};
+use crate::saved::{strip_http_header, SavedPages};
+use crate::truth::{product_truth, search_truth};
+use asa_model::{Marketplace, SortBy};
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// A parsed request head.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// How the connection delivers a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Send,
+    /// Reset the connection instead of answering.
+    Reset,
+    /// Promise more bytes than are sent, then close.
+    Truncate,
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Bytes,
+    pub action: Action,
+    pub head_only: bool,
+}
+
+/// What the body is before encoding.
+struct Outcome {
+    status: u16,
+    body: Bytes,
+    /// Set for cached bodies, so their encodings are cached too.
+    key: Option<String>,
+    fault: Option<Fault>,
+    source: &'static str,
+    delay: Duration,
+    location: Option<String>,
+    content_type: &'static str,
+}
+
+impl Outcome {
+    fn html(status: u16, body: String, source: &'static str) -> Outcome {
+        Outcome {
+            status,
+            body: Bytes::from(body),
+            key: None,
+            fault: None,
+            source,
+            delay: Duration::ZERO,
+            location: None,
+            content_type: "text/html;charset=UTF-8",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct App {
+    pub cfg: SimConfig,
+    pub log: RequestLog,
+    cache: PageCache,
+    saved: Option<SavedPages>,
+    flaky: Mutex<HashMap<String, u32>>,
+    draws: RateDraws,
+}
+
+impl App {
+    pub fn new(cfg: SimConfig, saved: Option<SavedPages>) -> App {
+        App {
+            log: RequestLog::new(cfg.log_capacity),
+            cache: PageCache::new(cfg.cache_bytes),
+            draws: RateDraws::new(cfg.seed),
+            flaky: Mutex::new(HashMap::new()),
+            saved,
+            cfg,
+        }
+    }
+
+    /// Forgets the request log and the per-ASIN counters of `B0FLAKYn`.
+    pub fn clear(&self) {
+        self.log.clear();
+        self.flaky.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    pub async fn handle(&self, req: &Request, exit: &str) -> Response {
+        let started = Instant::now();
+        let at_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let seq = self.log.next_seq();
+        let routed = route(
+            &req.method,
+            &req.target,
+            req.header("host"),
+            req.header("cookie"),
+        );
+        let mut record = RequestRecord {
+            seq,
+            exit: exit.to_string(),
+            method: req.method.clone(),
+            url: req.target.clone(),
+            proxied: req.target.starts_with("http://") || req.target.starts_with("https://"),
+            host: req.header("host").map(str::to_string),
+            marketplace: Some(routed.marketplace.domain().to_string()),
+            language: Some(routed.language.clone()),
+            asin: None,
+            query: None,
+            page: None,
+            fault: None,
+            source: None,
+            status: None,
+            at_ms,
+            elapsed_ms: 0,
+        };
+        let head_only = req.method == "HEAD";
+        let outcome = match &routed.target {
+            Target::SimRequests => {
+                let json = serde_json::to_vec(&self.log.snapshot()).unwrap_or_default();
+                return plain(200, "application/json", Bytes::from(json));
+            }
+            Target::SimClear => {
+                self.clear();
+                return plain(204, "text/plain", Bytes::new());
+            }
+            _ if req.method == "CONNECT" => Outcome {
+                content_type: "text/plain;charset=UTF-8",
+                ..Outcome::html(501, "CONNECT is not supported: asa-sim is a plain-HTTP proxy; send absolute-form GET requests.\n".into(), "block")
+            },
+            _ if req.method != "GET" && !head_only => Outcome {
+                content_type: "text/plain;charset=UTF-8",
+                ..Outcome::html(405, "Method Not Allowed\n".into(), "block")
+            },
+            Target::Product { asin } => {
+                record.asin = Some(asin.clone());
+                self.product(&routed, asin).await
+            }
+            Target::Search { query, page, sort } => {
+                record.query = Some(query.clone());
+                record.page = Some(*page);
+                self.search(&routed, query, *page, *sort).await
+            }
+            Target::Other => Outcome::html(404, blocks::not_found(routed.marketplace), "block"),
+        };
+        let delay = self.cfg.latency.sample(self.draws.unit()) + outcome.delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        let action = match outcome.fault {
+            Some(Fault::Reset) => Action::Reset,
+            Some(Fault::Truncate) => Action::Truncate,
+            _ => Action::Send,
+        };
+        record.fault = outcome.fault.map(|f| f.as_str().to_string());
+        record.source = Some(outcome.source.to_string());
+        record.status = (action != Action::Reset).then_some(outcome.status);
+        record.elapsed_ms = started.elapsed().as_millis() as u64;
+        tracing::debug!(exit, url = %record.url, status = ?record.status, fault = ?record.fault, "sim request");
+        self.log.push(record);
+        self.respond(outcome, &routed, req, action, head_only).await
+    }
+
+    async fn product(&self, routed: &Routed, asin: &str) -> Outcome {
+        let m = routed.marketplace;
+        let mut fault = None;
+        let mut delay = Duration::ZERO;
+        match magic_product(asin) {
+            Some(MagicProduct::Fault(f, d)) => (fault, delay) = (Some(f), d),
+            Some(MagicProduct::Flaky(n)) => {
+                let mut counts = self.flaky.lock().unwrap_or_else(|e| e.into_inner());
+                let seen = counts.entry(asin.to_string()).or_insert(0);
+                *seen += 1;
+                if *seen <= n {
+                    fault = Some(Fault::Captcha);
+                }
+            }
+            None => {
+                if let Some((f, d)) = self.draws.draw(&self.cfg.faults) {
+                    (fault, delay) = (Some(f), d);
+                }
+            }
+        }
+        let lang = routed.language.as_str();
+        let mut out = match fault {
+            Some(Fault::Captcha) => Outcome::html(200, blocks::captcha(m, asin), "block"),
+            Some(Fault::WafChallenge) => Outcome::html(202, blocks::waf_challenge(asin), "block"),
+            Some(Fault::Error503) => Outcome::html(503, blocks::error_503(m), "block"),
+            Some(Fault::NotFound) => Outcome::html(404, blocks::not_found(m), "block"),
+            Some(Fault::Gallery) => Outcome::html(200, blocks::gallery(m, asin, lang), "block"),
+            Some(Fault::UnknownLayout) => Outcome::html(
+                200,
+                blocks::unknown_product(&product_truth(m, asin, lang)),
+                "generated",
+            ),
+            Some(Fault::Redirect) => {
+                let location = match &routed.origin {
+                    Some(origin) => format!("{origin}/dp/{REDIRECT_TARGET}"),
+                    None => format!("{}/dp/{REDIRECT_TARGET}", routed.prefix),
+                };
+                Outcome {
+                    location: Some(location.clone()),
+                    ..Outcome::html(301, blocks::moved(&location), "block")
+                }
+            }
+            Some(Fault::Huge) => self.generated_product(m, asin, lang, HUGE_PAGE_BYTES).await,
+            Some(Fault::Slow | Fault::Reset | Fault::Truncate) | None => {
+                self.product_body(m, asin, lang).await
+            }
+        };
+        out.fault = fault;
+        out.delay = delay;
+        out
+    }
+
+    async fn product_body(&self, m: Marketplace, asin: &str, lang: &str) -> Outcome {
+        if let Some(path) = self.saved.as_ref().and_then(|s| s.product(m, asin)) {
+            if let Some(out) = self.saved_body(path).await {
+                return out;
+            }
+        }
+        self.generated_product(m, asin, lang, self.cfg.page_bytes)
+            .await
+    }
+
+    async fn generated_product(
+        &self,
+        m: Marketplace,
+        asin: &str,
+        lang: &str,
+        bytes: usize,
+    ) -> Outcome {
+        let key = format!("p|{}|{asin}|{lang}|{bytes}", m.domain());
+        let (asin, lang) = (asin.to_string(), lang.to_string());
+        let body = self
+            .cache
+            .get_or_build(key.clone(), move || {
+                Bytes::from(product_page(&product_truth(m, &asin, &lang), bytes))
+            })
+            .await;
+        Outcome {
+            key: Some(key),
+            ..Outcome::html(200, String::new(), "generated")
+        }
+        .with_body(body)
+    }
+
+    async fn saved_body(&self, path: &std::path::Path) -> Option<Outcome> {
+        let key = format!("f|{}", path.display());
+        let owned = path.to_path_buf();
+        let body = self
+            .cache
+            .get_or_build(key.clone(), move || match std::fs::read(&owned) {
+                Ok(raw) => Bytes::copy_from_slice(strip_http_header(&raw)),
+                Err(e) => {
+                    tracing::warn!(path = %owned.display(), error = %e, "saved page unreadable; generating instead");
+                    Bytes::new()
+                }
+            })
+            .await;
+        (!body.is_empty()).then(|| {
+            Outcome {
+                key: Some(key),
+                ..Outcome::html(200, String::new(), "saved")
+            }
+            .with_body(body)
+        })
+    }
+
+    async fn search(&self, routed: &Routed, query: &str, page: u32, sort: SortBy) -> Outcome {
+        let m = routed.marketplace;
+        let lang = routed.language.clone();
+        let (fault, delay) =
+            match magic_search(query, page).or_else(|| self.draws.draw(&self.cfg.faults)) {
+                Some((f, d)) => (Some(f), d),
+                None => (None, Duration::ZERO),
+            };
+        let mut out = match fault {
+            Some(Fault::Captcha) => Outcome::html(200, blocks::captcha(m, query), "block"),
+            Some(Fault::WafChallenge) => Outcome::html(202, blocks::waf_challenge(query), "block"),
+            Some(Fault::Error503) => Outcome::html(503, blocks::error_503(m), "block"),
+            Some(Fault::UnknownLayout) => {
+                Outcome::html(200, blocks::unknown_search(m, query, &lang), "generated")
+            }
+            _ => {
+                let saved = self.saved.as_ref().and_then(|s| s.search(m, query, page));
+                let from_disk = match saved {
+                    Some(path) => self.saved_body(path).await,
+                    None => None,
+                };
+                match from_disk {
+                    Some(o) => o,
+                    None => {
+                        let key =
+                            format!("s|{}|{query}|{page}|{}|{lang}", m.domain(), sort.as_str());
+                        let bytes = self.cfg.page_bytes * 3 / 4;
+                        let q = query.to_string();
+                        let body = self
+                            .cache
+                            .get_or_build(key.clone(), move || {
+                                Bytes::from(search_page(
+                                    &search_truth(m, &q, page, sort, &lang),
+                                    bytes,
+                                ))
+                            })
+                            .await;
+                        Outcome {
+                            key: Some(key),
+                            ..Outcome::html(200, String::new(), "generated")
+                        }
+                        .with_body(body)
+                    }
+                }
+            }
+        };
+        out.fault = fault;
+        out.delay = delay;
+        out
+    }
+
+    async fn respond(
+        &self,
+        out: Outcome,
+        routed: &Routed,
+        req: &Request,
+        action: Action,
+        head_only: bool,
+    ) -> Response {
+        let mut headers: Vec<(&'static str, String)> = vec![
+            ("Content-Type", out.content_type.to_string()),
+            ("Server", "Server".to_string()),
+            (
+                "Vary",
+                "Content-Type,Accept-Encoding,User-Agent".to_string(),
+            ),
+            ("Content-Language", routed.language.replace('_', "-")),
+            ("x-amz-rid", format!("SIM{:017}", self.log.next_seq())),
+        ];
+        if out.status == 202 {
+            headers.push(("x-amzn-waf-action", "challenge".to_string()));
+        }
+        if let Some(location) = &out.location {
+            headers.push(("Location", location.clone()));
+        }
+        let encoding = if self.cfg.compress && out.body.len() >= 256 {
+            negotiate(req.header("accept-encoding"))
+        } else {
+            None
+        };
+        let body = match encoding {
+            None => out.body,
+            Some(enc) => {
+                headers.push(("Content-Encoding", enc.to_string()));
+                let plain = out.body;
+                match out.key {
+                    Some(key) => {
+                        self.cache
+                            .get_or_build(format!("{key}|{enc}"), move || encode(&plain, enc))
+                            .await
+                    }
+                    None => encode(&plain, enc),
+                }
+            }
+        };
+        Response {
+            status: out.status,
+            headers,
+            body,
+            action,
+            head_only,
+        }
+    }
+}
+
+impl Outcome {
+    fn with_body(mut self, body: Bytes) -> Outcome {
+        self.body = body;
+        self
+    }
+}
+
+fn plain(status: u16, content_type: &str, body: Bytes) -> Response {
+    Response {
+        status,
+        headers: vec![("Content-Type", content_type.to_string())],
+        body,
+        action: Action::Send,
+        head_only: false,
+    }
+}
+
+/// `br` when accepted, else `gzip`, else identity (q=0 excludes).
+fn negotiate(accept: Option<&str>) -> Option<&'static str> {
+    let accept = accept?;
+    let accepted = |name: &str| {
+        accept.split(',').any(|item| {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or("").trim();
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            coding.eq_ignore_ascii_case(name) && q > 0.0
+        })
+    };
+    if accepted("br") {
+        Some("br")
+    } else if accepted("gzip") {
+        Some("gzip")
+    } else {
+        None
+    }
+}
+
+fn encode(body: &[u8], encoding: &str) -> Bytes {
+    let mut out = Vec::with_capacity(body.len() / 5);
+    let ok = match encoding {
+        "br" => {
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: 5,
+                lgwin: 22,
+                ..Default::default()
+            };
+            brotli::BrotliCompress(&mut &body[..], &mut out, &params).is_ok()
+        }
+        _ => {
+            let mut enc = flate2::write::GzEncoder::new(&mut out, flate2::Compression::new(5));
+            enc.write_all(body)
+                .and_then(|_| enc.finish().map(|_| ()))
+                .is_ok()
+        }
+    };
+    if !ok {
+        tracing::error!(encoding, "encoding a simulated page failed");
+    }
+    Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_negotiation() {
+        assert_eq!(negotiate(Some("gzip, deflate, br")), Some("br"));
+        assert_eq!(negotiate(Some("gzip, br;q=0")), Some("gzip"));
+        assert_eq!(negotiate(Some("identity")), None);
+        assert_eq!(negotiate(None), None);
+    }
+}
