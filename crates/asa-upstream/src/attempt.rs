@@ -92,29 +92,38 @@ pub(crate) fn classify_send(err: &reqwest::Error) -> Outcome {
         return Outcome::Timeout;
     }
     let text = chain(err).to_ascii_lowercase();
-    if err.is_connect() {
-        if ["tunnel", "socks", "proxy"]
-            .iter()
-            .any(|w| text.contains(w))
-        {
-            Outcome::ProxyError
-        } else if ["tls", "certificate", "handshake", "alert"]
-            .iter()
-            .any(|w| text.contains(w))
-        {
-            Outcome::TlsError
-        } else {
-            Outcome::ConnectError
-        }
-    } else if ["tls", "certificate", "handshake"]
-        .iter()
-        .any(|w| text.contains(w))
-    {
+    let mentions = |words: &[&str]| words.iter().any(|w| text.contains(w));
+    // rustls reports a failed handshake as an `InvalidData` I/O error.
+    let tls = io_kinds(err).contains(&std::io::ErrorKind::InvalidData)
+        || mentions(&["tls", "certificate", "handshake"]);
+    if err.is_connect() && mentions(&["tunnel", "socks", "proxy"]) {
+        Outcome::ProxyError
+    } else if tls {
         Outcome::TlsError
+    } else if err.is_connect() {
+        Outcome::ConnectError
     } else {
         // Closed, reset, or something that is not HTTP: no answer either way.
         Outcome::Reset
     }
+}
+
+/// The kinds of the I/O errors in the chain, including those wrapped inside an I/O
+/// error (whose `source()` skips the wrapped error itself).
+fn io_kinds(err: &(dyn StdError + 'static)) -> Vec<std::io::ErrorKind> {
+    let mut kinds = Vec::new();
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let mut io = e.downcast_ref::<std::io::Error>();
+        while let Some(i) = io {
+            kinds.push(i.kind());
+            io = i
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<std::io::Error>());
+        }
+        cur = e.source();
+    }
+    kinds
 }
 
 /// Reads a failure while streaming the body into an outcome.

@@ -19,13 +19,15 @@
 //! - [`target`]: [`FetchRequest`], [`FetchTarget`], storefront URLs, the locale cookie and
 //!   Accept-Language.
 //! - `browser`: the pool of desktop Chrome/Firefox header sets, one picked per attempt.
-//! - [`proxy`]: pools, exits, the circuit breaker and [`ProxyHealth`].
+//! - [`proxy`]: pools, exits (one HTTP client each) and [`ProxyHealth`].
+//! - `breaker`: the circuit breaker of one exit.
 //! - `exchange`: one attempt's HTTP exchange (redirects, cookies, the capped body).
 //! - [`attempt`]: the [`Attempt`] record and its [`Outcome`].
 //! - [`judge`]: [`Judge`], [`Verdict`], [`Fetched`], [`Delivered`], [`FetchError`].
 //! - `fetch`: [`Upstream`] and its fetch loop.
 
 pub mod attempt;
+mod breaker;
 mod browser;
 pub mod config;
 mod exchange;

@@ -5,11 +5,13 @@
 //! Credentials live only inside the endpoint's client; everything that leaves this module
 //! (ids, addresses, health, error text) is free of them.
 
+pub(crate) use crate::breaker::ExitResult;
+pub use crate::breaker::ProxyState;
+use crate::breaker::{Breaker, Change};
 use crate::config::{UpstreamConfig, UpstreamError};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -29,28 +31,9 @@ pub(crate) struct Exit {
     /// Username and password as written and percent-decoded, scrubbed from error text.
     secrets: Vec<String>,
     pub client: reqwest::Client,
-    breaker: Mutex<Breaker>,
+    breaker: Breaker,
     attempts: AtomicU64,
     failures: AtomicU64,
-}
-
-#[derive(Debug, Default)]
-struct Breaker {
-    consecutive_failures: u32,
-    benched_until: Option<Instant>,
-    /// A half-open endpoint lets one attempt through at a time.
-    probing: bool,
-}
-
-/// How an attempt went, as far as the exit's health is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ExitResult {
-    /// An HTTP answer came back through it (whatever the page was).
-    Reached,
-    /// Connect, TLS, proxy, reset or timeout failure.
-    Failed,
-    /// Says nothing about the exit (the overall deadline cut the attempt).
-    Neutral,
 }
 
 impl Exit {
@@ -88,7 +71,7 @@ impl Exit {
             address,
             secrets,
             client,
-            breaker: Mutex::new(Breaker::default()),
+            breaker: Breaker::default(),
             attempts: AtomicU64::new(0),
             failures: AtomicU64::new(0),
         })
@@ -99,73 +82,41 @@ impl Exit {
         scrub(message, &self.secrets)
     }
 
-    fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
-        // The breaker holds plain counters: a panic elsewhere cannot leave it inconsistent.
-        self.breaker.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Takes the exit for one attempt if it is healthy, or half-open with no probe out.
+    /// Takes the exit for one attempt if its breaker lets it through.
     fn try_acquire(&self, now: Instant) -> bool {
-        let mut b = self.breaker();
-        match b.benched_until {
-            None => true,
-            Some(until) if now < until => false,
-            Some(_) if b.probing => false,
-            Some(_) => {
-                b.probing = true;
-                true
-            }
-        }
+        self.breaker.try_acquire(now)
     }
 
     pub(crate) fn record(&self, result: ExitResult, cfg: &UpstreamConfig) {
         self.attempts.fetch_add(1, Ordering::Relaxed);
-        let mut b = self.breaker();
-        let was_probing = std::mem::take(&mut b.probing);
-        match result {
-            ExitResult::Reached => {
-                if b.benched_until.is_some() {
-                    tracing::info!(proxy_id = %self.id, "proxy restored after its cooldown");
-                }
-                b.consecutive_failures = 0;
-                b.benched_until = None;
+        if result == ExitResult::Failed {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+        }
+        let benchable = self.id != DIRECT;
+        match self
+            .breaker
+            .record(result, cfg.bench_after, cfg.bench_for, benchable)
+        {
+            Change::Benched => tracing::warn!(
+                proxy_id = %self.id,
+                cooldown_ms = cfg.bench_for.as_millis() as u64,
+                "proxy benched"
+            ),
+            Change::Restored => {
+                tracing::info!(proxy_id = %self.id, "proxy restored after its cooldown")
             }
-            ExitResult::Failed => {
-                self.failures.fetch_add(1, Ordering::Relaxed);
-                b.consecutive_failures = b.consecutive_failures.saturating_add(1);
-                // The direct exit is never benched: there is nothing to switch to.
-                if self.id != DIRECT
-                    && (was_probing || b.consecutive_failures >= cfg.bench_after.max(1))
-                {
-                    b.benched_until = Some(Instant::now() + cfg.bench_for);
-                    tracing::warn!(
-                        proxy_id = %self.id,
-                        failures = b.consecutive_failures,
-                        cooldown_ms = cfg.bench_for.as_millis() as u64,
-                        "proxy benched"
-                    );
-                }
-            }
-            ExitResult::Neutral => {}
+            Change::None => {}
         }
     }
 
     fn health(&self, now: Instant) -> ProxyHealth {
-        let b = self.breaker();
-        let (state, benched_for_ms) = match b.benched_until {
-            None => (ProxyState::Healthy, None),
-            Some(until) if now < until => (
-                ProxyState::Benched,
-                Some((until - now).as_millis().max(1) as u64),
-            ),
-            Some(_) => (ProxyState::HalfOpen, None),
-        };
+        let (state, consecutive_failures, benched_for_ms) = self.breaker.snapshot(now);
         ProxyHealth {
             id: self.id.clone(),
             pool: self.pool.clone(),
             address: self.address.clone(),
             state,
-            consecutive_failures: b.consecutive_failures,
+            consecutive_failures,
             benched_for_ms,
             attempts: self.attempts.load(Ordering::Relaxed),
             failures: self.failures.load(Ordering::Relaxed),
@@ -186,16 +137,6 @@ pub struct ProxyHealth {
     pub benched_for_ms: Option<u64>,
     pub attempts: u64,
     pub failures: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProxyState {
-    Healthy,
-    /// Failed too often; skipped until its cooldown is over.
-    Benched,
-    /// Cooldown over: the next attempt through it decides.
-    HalfOpen,
 }
 
 /// One pool of exits, chosen from round robin.
@@ -485,7 +426,7 @@ mod tests {
     }
 
     #[test]
-    fn breaker_benches_then_half_opens_one_probe() {
+    fn benched_exits_are_skipped_and_counted() {
         let c = cfg(&[("DE", &["http://10.0.0.1:1", "http://10.0.0.2:1"])]);
         let exits = Exits::from_config(&c).unwrap();
         let Route::Pool { pool, .. } = exits.route("DE") else {
@@ -493,25 +434,25 @@ mod tests {
         };
         let e = &pool.exits[0];
         e.record(ExitResult::Failed, &c);
-        assert_eq!(e.health(Instant::now()).state, ProxyState::Healthy);
         e.record(ExitResult::Failed, &c);
-        assert_eq!(e.health(Instant::now()).state, ProxyState::Benched);
+        let h = e.health(Instant::now());
+        assert_eq!(
+            (h.state, h.attempts, h.failures),
+            (ProxyState::Benched, 2, 2)
+        );
         // Only the other exit can be taken now, and only once per request.
         assert_eq!(pool.pick(&[]), Ok(1));
         assert_eq!(pool.pick(&[1]), Err(NoExit { benched: 1 }));
+    }
 
-        let later = Instant::now() + Duration::from_millis(60);
-        assert_eq!(e.health(later).state, ProxyState::HalfOpen);
-        assert!(e.try_acquire(later), "one probe goes through");
-        assert!(!e.try_acquire(later), "a second concurrent probe does not");
-        e.record(ExitResult::Failed, &c);
-        assert_eq!(e.health(Instant::now()).state, ProxyState::Benched);
-        let later = Instant::now() + Duration::from_millis(60);
-        assert!(e.try_acquire(later));
-        e.record(ExitResult::Reached, &c);
-        let h = e.health(Instant::now());
-        assert_eq!(h.state, ProxyState::Healthy);
-        assert_eq!((h.consecutive_failures, h.attempts, h.failures), (0, 4, 3));
+    #[test]
+    fn the_direct_exit_is_never_benched() {
+        let c = cfg(&[]);
+        let exits = Exits::from_config(&c).unwrap();
+        for _ in 0..5 {
+            exits.direct.record(ExitResult::Failed, &c);
+        }
+        assert!(exits.direct.try_acquire(Instant::now()));
     }
 
     #[test]

@@ -103,6 +103,33 @@ async fn resets_and_cut_bodies_are_retried_then_unreachable() {
     }
 }
 
+#[tokio::test]
+async fn a_failed_tls_handshake_is_a_tls_error() {
+    // Speaks plain HTTP where TLS is expected.
+    let plain = raw(|mut stream| async move {
+        write_all(
+            &mut stream,
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+        )
+        .await;
+    })
+    .await;
+    let up = Upstream::new(UpstreamConfig {
+        url_template: format!("https://{plain}/amazon.{{domain}}"),
+        max_attempts: 2,
+        ..config(plain)
+    })
+    .unwrap();
+    let fetched = up
+        .fetch(&product(Marketplace::Es, "B0TLSFAIL1"), judge())
+        .await;
+    assert!(matches!(fetched.result, Err(FetchError::Unreachable)));
+    assert_eq!(fetched.attempts.len(), 2);
+    for a in &fetched.attempts {
+        assert_eq!((a.outcome, a.status), (Outcome::TlsError, None), "{a:?}");
+    }
+}
+
 /// Headers never come, or the body trickles forever.
 fn slow_storefront() -> Router {
     Router::new()

@@ -268,3 +268,49 @@ async fn proxy_credentials_are_used_but_never_shown() {
         }
     }
 }
+
+#[tokio::test]
+async fn socks5_proxies_carry_attempts_with_their_credentials() {
+    let (origin, _) = flaky_storefront(0).await;
+    let log = Log::default();
+    let good = socks5("jp-socks", &log, Some(("bob", SECRET))).await;
+    let wrong = socks5("jp-socks-wrong", &log, Some(("bob", "other"))).await;
+    let up = Upstream::new(UpstreamConfig {
+        proxies: pools(&[(
+            "JP",
+            vec![
+                format!("socks5h://bob:{SECRET}@{good}#jp-socks"),
+                format!("socks5://bob:{SECRET}@{wrong}#jp-socks-wrong"),
+            ],
+        )]),
+        ..config(origin)
+    })
+    .unwrap();
+    let mut outcomes = Vec::new();
+    for _ in 0..2 {
+        let fetched = up
+            .fetch(&product(Marketplace::Jp, "B0SOCKS001"), judge())
+            .await;
+        let d = fetched.result.expect("through the good SOCKS5 proxy");
+        assert_eq!(d.value, "product page for /amazon.co.jp/dp/B0SOCKS001");
+        assert_eq!(
+            fetched.attempts.last().unwrap().proxy_id.as_deref(),
+            Some("jp-socks")
+        );
+        outcomes.extend(
+            fetched
+                .attempts
+                .iter()
+                .map(|a| (a.outcome, a.error.clone())),
+        );
+    }
+    let refused: Vec<_> = outcomes.iter().filter(|(o, _)| *o != Outcome::Ok).collect();
+    assert_eq!(refused.len(), 1, "{outcomes:?}");
+    assert_eq!(refused[0].0, Outcome::ProxyError, "{outcomes:?}");
+    assert!(!refused[0].1.as_deref().unwrap().contains(SECRET));
+    let seen = log.lock().unwrap();
+    assert!(seen.iter().all(|s| s.uri == origin.to_string()), "{seen:?}");
+    assert!(seen
+        .iter()
+        .any(|s| s.proxy == "jp-socks" && s.proxy_authorization.as_deref() == Some("bob")));
+}

@@ -239,3 +239,79 @@ pub fn search(marketplace: Marketplace, query: &str, page: u32, sort: SortBy) ->
         ..product(marketplace, "B000000001")
     }
 }
+
+/// A SOCKS5 proxy named `name` (RFC 1928, with RFC 1929 username/password when `auth` is
+/// given) that logs each CONNECT target and the username it was given.
+pub async fn socks5(name: &str, log: &Log, auth: Option<(&str, &str)>) -> SocketAddr {
+    let name = name.to_string();
+    let log = log.clone();
+    let auth = auth.map(|(u, p)| (u.to_string(), p.to_string()));
+    raw(move |stream| socks5_session(stream, name.clone(), log.clone(), auth.clone())).await
+}
+
+async fn socks5_session(mut s: TcpStream, name: String, log: Log, auth: Option<(String, String)>) {
+    let mut head = [0u8; 2];
+    if s.read_exact(&mut head).await.is_err() || head[0] != 5 {
+        return;
+    }
+    let mut methods = vec![0u8; head[1] as usize];
+    if s.read_exact(&mut methods).await.is_err() {
+        return;
+    }
+    let method = if auth.is_some() { 2 } else { 0 };
+    if !methods.contains(&method) {
+        write_all(&mut s, &[5, 0xff]).await;
+        return;
+    }
+    write_all(&mut s, &[5, method]).await;
+    let mut user = None;
+    if let Some((want_user, want_pass)) = &auth {
+        let mut ver_len = [0u8; 2];
+        let _ = s.read_exact(&mut ver_len).await;
+        let mut u = vec![0u8; ver_len[1] as usize];
+        let _ = s.read_exact(&mut u).await;
+        let mut plen = [0u8; 1];
+        let _ = s.read_exact(&mut plen).await;
+        let mut p = vec![0u8; plen[0] as usize];
+        let _ = s.read_exact(&mut p).await;
+        let ok = u == want_user.as_bytes() && p == want_pass.as_bytes();
+        write_all(&mut s, &[1, if ok { 0 } else { 1 }]).await;
+        if !ok {
+            return;
+        }
+        user = Some(String::from_utf8_lossy(&u).into_owned());
+    }
+    let mut req = [0u8; 4];
+    if s.read_exact(&mut req).await.is_err() || req[1] != 1 {
+        return;
+    }
+    let host = match req[3] {
+        1 => {
+            let mut ip = [0u8; 4];
+            let _ = s.read_exact(&mut ip).await;
+            std::net::Ipv4Addr::from(ip).to_string()
+        }
+        3 => {
+            let mut len = [0u8; 1];
+            let _ = s.read_exact(&mut len).await;
+            let mut host = vec![0u8; len[0] as usize];
+            let _ = s.read_exact(&mut host).await;
+            String::from_utf8_lossy(&host).into_owned()
+        }
+        _ => return,
+    };
+    let mut port = [0u8; 2];
+    let _ = s.read_exact(&mut port).await;
+    let target = format!("{host}:{}", u16::from_be_bytes(port));
+    log.lock().unwrap().push(Seen {
+        proxy: name,
+        uri: target.clone(),
+        proxy_authorization: user,
+    });
+    let Ok(mut upstream) = TcpStream::connect(&target).await else {
+        write_all(&mut s, &[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await;
+        return;
+    };
+    write_all(&mut s, &[5, 0, 0, 1, 0, 0, 0, 0, 0, 0]).await;
+    let _ = tokio::io::copy_bidirectional(&mut s, &mut upstream).await;
+}
