@@ -155,24 +155,22 @@ fn count_style(language: &str) -> (&'static str, bool) {
 }
 
 fn group_digits(n: u64, group: &str, indian: bool) -> String {
-    let digits = n.to_string();
-    let len = digits.len();
-    let mut out = String::with_capacity(len + 8);
-    for (i, c) in digits.chars().enumerate() {
-        let left = len - i;
-        if i > 0 {
-            let boundary = if indian {
-                left == 3 || (left > 3 && (left - 3) % 2 == 0)
-            } else {
-                left % 3 == 0
-            };
-            if boundary {
-                out.push_str(group);
+    // Built right to left: first group of 3, then 3s (or 2s for Indian grouping).
+    let group_rev: String = group.chars().rev().collect();
+    let mut rev = String::with_capacity(24);
+    let (mut run, mut size) = (0, 3);
+    for c in n.to_string().chars().rev() {
+        if run == size {
+            rev.push_str(&group_rev);
+            run = 0;
+            if indian {
+                size = 2;
             }
         }
-        out.push(c);
+        rev.push(c);
+        run += 1;
     }
-    out
+    rev.chars().rev().collect()
 }
 
 /// ASCII digits to Arabic-Indic digits when `arabic`.

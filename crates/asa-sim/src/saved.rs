@@ -101,8 +101,7 @@ impl SavedPages {
         let needle = asin.to_lowercase();
         self.entries
             .iter()
-            .filter(|e| Self::fits(e, m) && e.name.contains(&needle) && !e.name.contains("search"))
-            .next_back()
+            .rfind(|e| Self::fits(e, m) && e.name.contains(&needle) && !e.name.contains("search"))
             .map(|e| e.path.as_path())
     }
 
@@ -117,7 +116,7 @@ impl SavedPages {
         self.entries
             .iter()
             .filter(|e| Self::fits(e, m) && e.name.contains(&needle))
-            .filter(|e| {
+            .rfind(|e| {
                 let rest = &e.name[e.name.find(&needle).map_or(0, |i| i + needle.len())..];
                 let has_page = rest.split(['_', '.']).any(|t| {
                     t.len() > 1 && t.starts_with('p') && t[1..].bytes().all(|b| b.is_ascii_digit())
@@ -128,7 +127,6 @@ impl SavedPages {
                     page == 1
                 }
             })
-            .next_back()
             .map(|e| e.path.as_path())
     }
 }

@@ -69,7 +69,7 @@ pub fn a_price(out: &mut String, minor: u64, style: &MoneyStyle, text: &str, att
 /// Star-class suffix for a rating: 4.4 -> `4-5`, 4.0 -> `4`, 3.2 -> `3`.
 pub fn star_class(rating: f64) -> String {
     let halves = (rating * 2.0).round() as u32;
-    if halves % 2 == 0 {
+    if halves & 1 == 0 {
         format!("{}", halves / 2)
     } else {
         format!("{}-5", halves / 2)

@@ -60,8 +60,8 @@ pub fn product_page(t: &ProductTruth, target_bytes: usize) -> String {
     description_and_details(&mut out, t, l);
     histogram(&mut out, t, l);
     out.push_str("<div id=\"dp-bottom-widgets\">");
-    let tail_target = target_bytes.saturating_sub(4096);
-    tail_bulk(&mut out, tail_target, &mut bulk);
+    // The page ends up at or just over its target (by less than one bulk block).
+    tail_bulk(&mut out, target_bytes, &mut bulk);
     out.push_str("</div></div></div>");
     footer(&mut out, t.marketplace);
     out.push_str("</div></body></html>\n");

@@ -22,9 +22,9 @@ pub fn search_page(t: &SearchTruth, target_bytes: usize) -> String {
     ]));
     let mut out = String::with_capacity(target_bytes + 64 * 1024);
     let store = store_name(t.marketplace);
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<!doctype html><html lang=\"{}\" class=\"a-no-js\" data-19ax5a9jf=\"dingo\"><head><meta charset=\"utf-8\">\n",
+        "<!doctype html><html lang=\"{}\" class=\"a-no-js\" data-19ax5a9jf=\"dingo\"><head><meta charset=\"utf-8\">",
         html_lang(&t.language)
     );
     head_bulk(&mut out, target_bytes / 5, &mut bulk);
@@ -58,7 +58,7 @@ pub fn search_page(t: &SearchTruth, target_bytes: usize) -> String {
         pagination(&mut out, t);
     }
     out.push_str("</div></span></div></div></div></div>");
-    tail_bulk(&mut out, target_bytes.saturating_sub(2048), &mut bulk);
+    tail_bulk(&mut out, target_bytes, &mut bulk);
     footer(&mut out, t.marketplace);
     out.push_str("</div></body></html>\n");
     out
