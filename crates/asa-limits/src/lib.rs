@@ -162,6 +162,13 @@ impl Admission {
     pub async fn release(self) {
         self.lease.release().await
     }
+
+    /// Frees the slot and gives the rate token back, for a request stopped after admission
+    /// that never ran (typically refused for capacity), so it does not count against the
+    /// account's rate.
+    pub async fn refund(self) {
+        self.lease.refund().await
+    }
 }
 
 /// One slot of the global in-flight ceiling; dropping it frees the slot.
@@ -190,6 +197,13 @@ impl Lease {
         match self {
             Lease::Local(lease) => drop(lease),
             Lease::Redis(lease) => lease.release().await,
+        }
+    }
+
+    async fn refund(self) {
+        match self {
+            Lease::Local(lease) => lease.refund(),
+            Lease::Redis(lease) => lease.refund().await,
         }
     }
 }

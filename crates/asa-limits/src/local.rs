@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use dashmap::DashMap;
+use rustc_hash::FxBuildHasher;
 use tokio::time::Instant;
 
 use crate::rules::{blend_hold, gcra, hold_estimate, RecentWindow};
@@ -26,7 +27,9 @@ const MIN_ESTIMATE: Duration = Duration::from_millis(1);
 pub struct LocalLimiter {
     /// Zero of the nanosecond ticks all state is kept in.
     epoch: Instant,
-    accounts: DashMap<String, Arc<Slots>>,
+    /// Fx hashing: account ids come from our own key store, not from callers, so there is
+    /// no collision flooding to defend against, and SipHash would double the check's cost.
+    accounts: DashMap<String, Arc<Slots>, FxBuildHasher>,
     global: Arc<Slots>,
     global_capacity: u32,
 }
@@ -59,7 +62,7 @@ impl LocalLimiter {
     pub fn new(global_capacity: u32) -> Self {
         Self {
             epoch: Instant::now(),
-            accounts: DashMap::new(),
+            accounts: DashMap::with_hasher(FxBuildHasher),
             global: Arc::default(),
             global_capacity,
         }
@@ -112,7 +115,12 @@ impl LocalLimiter {
             Self::usage_of(&state, now, spec)
         };
         Ok(Admission {
-            lease: Lease::Local(LocalLease { slots, started }),
+            lease: Lease::Local(LocalLease {
+                slots,
+                started,
+                rate_token: spec.interval_nanos(),
+                refunded: false,
+            }),
             usage,
         })
     }
@@ -133,6 +141,8 @@ impl LocalLimiter {
             lease: Lease::Local(LocalLease {
                 slots: Arc::clone(&self.global),
                 started,
+                rate_token: 0,
+                refunded: false,
             }),
         })
     }
@@ -188,10 +198,28 @@ impl Limiter for LocalLimiter {
 pub(crate) struct LocalLease {
     slots: Arc<Slots>,
     started: Instant,
+    /// The emission interval its admission added to the account's TAT (0 for capacity).
+    rate_token: u64,
+    refunded: bool,
+}
+
+impl LocalLease {
+    /// Frees the slot and takes back the TAT step its admission made; the hold time of a
+    /// request that never ran is not a sample.
+    pub(crate) fn refund(mut self) {
+        let mut state = self.slots.lock();
+        state.tat = state.tat.saturating_sub(self.rate_token);
+        state.in_flight = state.in_flight.saturating_sub(1);
+        drop(state);
+        self.refunded = true;
+    }
 }
 
 impl Drop for LocalLease {
     fn drop(&mut self) {
+        if self.refunded {
+            return;
+        }
         let held = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         let mut state = self.slots.lock();
         state.in_flight = state.in_flight.saturating_sub(1);

@@ -48,6 +48,11 @@ async fn refusal_consumes_no_token() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn refund_returns_the_rate_token() {
+    suite::refund_returns_the_rate_token(&Local::new()).await
+}
+
+#[tokio::test(start_paused = true)]
 async fn concurrency_ceiling_and_release() {
     suite::concurrency_ceiling_and_release(&Local::new()).await
 }

@@ -92,6 +92,21 @@ pub(crate) async fn refusal_consumes_no_token(h: &dyn Harness) {
     rate_wait(limiter.admit("acct", spec).await);
 }
 
+/// A refunded admission (stopped before it ran, e.g. by capacity) gives its rate token back.
+pub(crate) async fn refund_returns_the_rate_token(h: &dyn Harness) {
+    let limiter = h.limiter();
+    let spec = LimitSpec::new(10, 1.0, 2);
+    let ran = limiter.admit("acct", spec).await.expect("first");
+    let stopped = limiter.admit("acct", spec).await.expect("second");
+    rate_wait(limiter.admit("acct", spec).await);
+    stopped.refund().await;
+    assert_eq!(limiter.usage("acct", spec).await.unwrap().in_flight, 1);
+    let again = limiter.admit("acct", spec).await;
+    assert!(again.is_ok(), "the refunded token is back: {again:?}");
+    rate_wait(limiter.admit("acct", spec).await);
+    drop((ran, again));
+}
+
 /// Held leases fill the ceiling; dropping or releasing one frees it.
 pub(crate) async fn concurrency_ceiling_and_release(h: &dyn Harness) {
     let limiter = h.limiter();

@@ -88,6 +88,8 @@ pub(crate) struct RedisLease {
     stats: String,
     member: String,
     started: Instant,
+    /// The emission interval its admission added to the account's TAT (0 for capacity).
+    rate_token_us: u64,
     state: State,
 }
 
@@ -106,6 +108,7 @@ impl RedisLease {
             stats,
             member,
             started: Instant::now(),
+            rate_token_us: 0,
             state: State::Fresh,
         }
     }
@@ -138,63 +141,89 @@ impl RedisLease {
         refusal
     }
 
+    /// Adds the TAT step this lease's admission made, to take back on refund.
+    pub(super) fn with_rate_token(mut self, interval_us: u64) -> Self {
+        self.rate_token_us = interval_us;
+        self
+    }
+
     pub(crate) async fn release(mut self) {
-        if self.state == State::Held {
-            self.forget();
-            release_in_redis(
-                &self.shared,
-                &self.zset,
-                &self.stats,
-                &self.member,
-                self.held_us(),
-            )
-            .await;
+        if let Some(freed) = self.take(false) {
+            freed.send(&self.shared).await;
         }
+    }
+
+    pub(crate) async fn refund(mut self) {
+        if let Some(freed) = self.take(true) {
+            freed.send(&self.shared).await;
+        }
+    }
+
+    /// What the release script needs, once: the lease is done after this.
+    fn take(&mut self, refund: bool) -> Option<Freed> {
+        if self.state != State::Held {
+            return None;
+        }
+        self.forget();
+        Some(Freed {
+            zset: std::mem::take(&mut self.zset),
+            stats: std::mem::take(&mut self.stats),
+            member: std::mem::take(&mut self.member),
+            held_us: u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            refund_us: if refund { self.rate_token_us } else { 0 },
+        })
     }
 
     fn forget(&mut self) {
         self.shared.book.held().remove(&self.id);
         self.state = State::Done;
     }
-
-    fn held_us(&self) -> u64 {
-        u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX)
-    }
 }
 
 impl Drop for RedisLease {
     fn drop(&mut self) {
-        if self.state != State::Held {
+        let Some(freed) = self.take(false) else {
             return;
-        }
-        self.forget();
+        };
         let pending = PendingRelease::new(&self.shared);
-        let (zset, stats, member) = (
-            std::mem::take(&mut self.zset),
-            std::mem::take(&mut self.stats),
-            std::mem::take(&mut self.member),
-        );
-        let held = self.held_us();
         self.shared.runtime.spawn(async move {
-            release_in_redis(&pending.0, &zset, &stats, &member, held).await;
+            freed.send(&pending.0).await;
             drop(pending);
         });
     }
 }
 
-async fn release_in_redis(shared: &Shared, zset: &str, stats: &str, member: &str, held_us: u64) {
-    let mut invocation = shared.scripts.release.prepare_invoke();
-    invocation
-        .key(zset)
-        .key(stats)
-        .arg(member)
-        .arg(held_us)
-        .arg(KEEP_STATS.as_millis() as u64);
-    match shared.run_value(&invocation).await {
-        Ok(redis::Value::Int(1)) => {}
-        Ok(_) => tracing::warn!(zset, member, "lease had expired before its release"),
-        Err(error) => {
-            tracing::warn!(%error, zset, member, "lease release failed; it expires by its ttl")
+/// One lease on its way out of Redis.
+struct Freed {
+    zset: String,
+    stats: String,
+    member: String,
+    held_us: u64,
+    refund_us: u64,
+}
+
+impl Freed {
+    async fn send(self, shared: &Shared) {
+        let Freed {
+            zset,
+            stats,
+            member,
+            ..
+        } = &self;
+        let mut invocation = shared.scripts.release.prepare_invoke();
+        invocation
+            .key(zset)
+            .key(stats)
+            .arg(member)
+            .arg(self.held_us)
+            .arg(KEEP_STATS.as_millis() as u64)
+            .arg(self.refund_us);
+        match shared.run_value(&invocation).await {
+            Ok(redis::Value::Int(1)) => {}
+            Ok(_) => tracing::warn!(zset, member, "lease had expired before its release"),
+            Err(error) => {
+                tracing::warn!(%error, zset, member, "lease release failed; it expires by its ttl")
+            }
         }
     }
 }

@@ -239,10 +239,12 @@ fn count(n: i64) -> u32 {
 impl RedisLimiter {
     async fn try_admit(&self, account: &str, spec: LimitSpec) -> Result<Admission, Refusal> {
         let shared = &self.shared;
-        let lease = self.lease(
-            shared.account_key(account, "leases"),
-            shared.account_key(account, "rate"),
-        );
+        let lease = self
+            .lease(
+                shared.account_key(account, "leases"),
+                shared.account_key(account, "rate"),
+            )
+            .with_rate_token(micros(spec.interval_nanos()));
         let mut invocation = shared.scripts.admit.prepare_invoke();
         invocation
             .key(lease.stats_key())

@@ -72,12 +72,17 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(ttl / 1000) + 1000)
 return {0, n + 1}
 "#;
 
-/// Free one lease and fold its hold time into the average.
-/// KEYS: lease zset, hash holding `hold`. ARGV: member, held, keep-stats millis.
-/// Returns 1 if the lease was still there (0: it had expired).
+/// Free one lease and fold its hold time into the average; or, with a refund, take back the
+/// TAT step its admission made instead (a request that never ran is no hold sample).
+/// KEYS: lease zset, hash holding `hold` (and `tat`). ARGV: member, held, keep-stats millis,
+/// refund. Returns 1 if the lease was still there (0: it had expired).
 const RELEASE: &str = r#"
 local removed = redis.call('ZREM', KEYS[1], ARGV[1])
-if removed == 1 then
+local refund = tonumber(ARGV[4])
+if removed == 1 and refund > 0 then
+  local tat = tonumber(redis.call('HGET', KEYS[2], 'tat'))
+  if tat then redis.call('HSET', KEYS[2], 'tat', tat - refund) end
+elseif removed == 1 then
   local old = tonumber(redis.call('HGET', KEYS[2], 'hold'))
   local sample = math.max(tonumber(ARGV[2]), 1)
   local hold = sample

@@ -75,6 +75,7 @@ macro_rules! suite_test {
 suite_test!(burst_then_sustained);
 suite_test!(retry_after_is_honest);
 suite_test!(refusal_consumes_no_token);
+suite_test!(refund_returns_the_rate_token);
 suite_test!(concurrency_ceiling_and_release);
 suite_test!(accounts_are_isolated);
 suite_test!(capacity_ceiling);
