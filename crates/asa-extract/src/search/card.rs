@@ -34,6 +34,9 @@ pub(super) struct Draft {
     pub headings: Vec<Heading>,
     /// Old layouts' title (`h3.newaps`) when no `h2` holds it.
     pub old_title: Option<String>,
+    /// 2015-2019 layouts repeat the untruncated title in an attribute
+    /// (`a.s-access-detail-page[title]`, `h2[data-attribute]`); the heading may end in "...".
+    pub full_title: Option<String>,
     pub image: Option<String>,
     pub prices: Vec<PriceBlock>,
     /// 2013-2019 layouts: `.s-price` text, `.a-text-strike` text.
@@ -121,15 +124,13 @@ impl Draft {
 
     /// Builds the card; `None` when no ASIN can be told for it.
     pub fn finish(self, m: Marketplace, page: u32) -> Option<SearchProduct> {
-        let (price, highest_price) = self.main_price(m);
-        let asin = self.asin.or(self.link_asin)?;
         let title = self
-            .headings
-            .iter()
-            .find(|h| h.linked && !h.text.is_empty())
-            .or_else(|| self.headings.iter().find(|h| !h.text.is_empty()))
-            .and_then(|h| clean(&h.text))
-            .or_else(|| self.old_title.as_deref().and_then(clean));
+            .full_title
+            .as_deref()
+            .and_then(clean)
+            .or_else(|| self.heading_title());
+        let (price, highest_price) = self.main_price(m);
+        let asin = self.asin.clone().or(self.link_asin.clone())?;
         let price_strikethrough = self
             .prices
             .iter()
@@ -162,6 +163,16 @@ impl Draft {
             sponsored_position: None,
             page,
         })
+    }
+
+    /// The first heading tied to the product link, else the first heading at all.
+    fn heading_title(&self) -> Option<String> {
+        self.headings
+            .iter()
+            .find(|h| h.linked && !h.text.is_empty())
+            .or_else(|| self.headings.iter().find(|h| !h.text.is_empty()))
+            .and_then(|h| clean(&h.text))
+            .or_else(|| self.old_title.as_deref().and_then(clean))
     }
 
     /// The buy price and, for a range, its upper end.

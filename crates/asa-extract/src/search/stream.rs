@@ -381,6 +381,20 @@ fn handlers(st: &Shared) -> Vec<Handler<'static>> {
         Ok(())
     }));
     h.extend(slot(st, "h2 .a-offscreen", Slot::HeadingLabel));
+    for (sel, attr) in [
+        ("a.s-access-detail-page[title]", "title"),
+        ("h2[data-attribute]", "data-attribute"),
+    ] {
+        let s = st.clone();
+        h.push(element!(sel, move |el| {
+            if let Some(card) = s.borrow_mut().card() {
+                if card.full_title.is_none() {
+                    card.full_title = el.get_attribute(attr).filter(|t| !t.trim().is_empty());
+                }
+            }
+            Ok(())
+        }));
+    }
     h.extend(slot(st, "h3.newaps .lrg", Slot::OldTitle));
     let s = st.clone();
     h.push(element!(
@@ -395,8 +409,7 @@ fn handlers(st: &Shared) -> Vec<Handler<'static>> {
         }
     ));
     h.extend(price_handlers(st));
-    h.extend(slot(st, ".s-price", Slot::OldPrice));
-    h.extend(slot(st, "li.newp .red", Slot::OldPrice));
+    h.extend(slot(st, ".s-price, li.newp .red", Slot::OldPrice));
     h.extend(slot(st, ".a-text-strike", Slot::OldStrike));
     h.extend(slot(
         st,
@@ -425,23 +438,19 @@ fn handlers(st: &Shared) -> Vec<Handler<'static>> {
         }
         Ok(())
     }));
-    for sel in [
-        r##"a[href*="#customerReviews"]"##,
-        // Ad click-throughs carry the anchor percent-encoded inside `url=`.
-        r#"a[href*="%23customerReviews"]"#,
-        r#"a[href*="product-reviews"]"#,
-        ".rvwCnt a",
-    ] {
-        h.extend(slot(st, sel, Slot::Reviews));
-    }
+    // One selector group per slot: an element matching two of them must not be read
+    // twice.
+    h.extend(slot(
+        st,
+        r##"a[href*="#customerReviews"], a[href*="%23customerReviews"], a[href*="product-reviews"], .rvwCnt a"##,
+        Slot::Reviews,
+    ));
     h.extend(slot(st, ".a-color-secondary", Slot::Secondary));
-    for sel in [
-        ".a-badge-text",
-        ".sx-bestseller-badge-primary",
-        ".rio-badge-label",
-    ] {
-        h.extend(slot(st, sel, Slot::Badge));
-    }
+    h.extend(slot(
+        st,
+        ".a-badge-text, .sx-bestseller-badge-primary, .rio-badge-label",
+        Slot::Badge,
+    ));
     h.push(flag(st, r#"[id$="-amazons-choice"]"#, |c| c.choice = true));
     for sel in [
         r#"[id$="-best-seller"]"#,
