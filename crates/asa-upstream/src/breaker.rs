@@ -68,6 +68,11 @@ impl Breaker {
         }
     }
 
+    /// Frees the probe slot of an attempt that ended without a result.
+    pub(crate) fn release(&self) {
+        self.state().probing = false;
+    }
+
     /// Records how an attempt through the exit went. `benchable` is false for the direct
     /// exit, which has nothing to switch to.
     pub(crate) fn record(
@@ -166,6 +171,18 @@ mod tests {
         b.record(ExitResult::Neutral, 2, COOLDOWN, true);
         assert_eq!(b.snapshot(later).0, ProxyState::HalfOpen);
         assert!(b.try_acquire(later), "the probe slot is free again");
+    }
+
+    #[test]
+    fn a_released_probe_can_be_taken_again() {
+        let b = Breaker::default();
+        fail(&b);
+        fail(&b);
+        let later = Instant::now() + COOLDOWN + Duration::from_millis(10);
+        assert!(b.try_acquire(later));
+        assert!(!b.try_acquire(later));
+        b.release();
+        assert!(b.try_acquire(later));
     }
 
     #[test]

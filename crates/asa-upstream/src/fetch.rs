@@ -32,6 +32,29 @@ impl std::fmt::Debug for Upstream {
     }
 }
 
+/// An exit taken for one attempt. If the attempt is dropped before it records a result
+/// (the caller gave up on the fetch), a half-open exit's probe slot is freed again.
+struct Taken<'a> {
+    exit: &'a Exit,
+    cfg: &'a UpstreamConfig,
+    recorded: bool,
+}
+
+impl Taken<'_> {
+    fn record(&mut self, result: ExitResult) {
+        self.recorded = true;
+        self.exit.record(result, self.cfg);
+    }
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        if !self.recorded {
+            self.exit.release();
+        }
+    }
+}
+
 /// How one attempt ended.
 enum Step<T> {
     Delivered(Delivered<T>),
@@ -182,6 +205,11 @@ impl Upstream {
             outcome: Outcome::Ok,
             error: None,
         };
+        let mut taken = Taken {
+            exit,
+            cfg: &self.cfg,
+            recorded: false,
+        };
         let start = Instant::now();
         let own_deadline = start + self.cfg.attempt_timeout;
         let cut_by_deadline = deadline <= own_deadline;
@@ -226,10 +254,10 @@ impl Upstream {
                 });
                 if cut_by_deadline {
                     // A cut by the request's budget says nothing about the exit.
-                    exit.record(ExitResult::Neutral, &self.cfg);
+                    taken.record(ExitResult::Neutral);
                     return (record, Step::DeadlineHit);
                 }
-                exit.record(ExitResult::Failed, &self.cfg);
+                taken.record(ExitResult::Failed);
                 return (record, Step::Retry(None, Ending::TimedOut));
             }
             Ok(Err((outcome, error))) => {
@@ -245,12 +273,12 @@ impl Upstream {
                     Outcome::Redirect => (ExitResult::Reached, Ending::Refused),
                     _ => (ExitResult::Reached, Ending::Failed),
                 };
-                exit.record(health, &self.cfg);
+                taken.record(health);
                 return (record, Step::Retry(None, ending));
             }
             Ok(Ok(body)) => body,
         };
-        exit.record(ExitResult::Reached, &self.cfg);
+        taken.record(ExitResult::Reached);
 
         // Some status is set whenever the exchange returned a body.
         let status = progress.status.unwrap_or(200);

@@ -40,6 +40,20 @@ impl<T> Fetched<T> {
     }
 }
 
+impl<T> Fetched<T> {
+    /// The URL the fetch ended on (for `Asa-Resolved-Url`): the delivered page's, else
+    /// where the last attempt got to.
+    pub fn resolved_url(&self) -> Option<&str> {
+        match &self.result {
+            Ok(d) => Some(d.final_url.as_str()),
+            Err(_) => self
+                .attempts
+                .last()
+                .map(|a| a.final_url.as_deref().unwrap_or(a.url.as_str())),
+        }
+    }
+}
+
 /// The accepted page.
 #[derive(Debug)]
 pub struct Delivered<T> {

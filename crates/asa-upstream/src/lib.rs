@@ -13,6 +13,40 @@
 //! Proxy credentials never leave the HTTP client they were given to: attempts, health,
 //! logs, errors and `Debug` output name proxies by id.
 //!
+//! ```no_run
+//! use asa_model::{Asin, Marketplace};
+//! use asa_upstream::{FetchRequest, FetchTarget, Judge, Outcome, Upstream, UpstreamConfig, Verdict};
+//! use std::sync::Arc;
+//!
+//! struct Pages;
+//! impl Judge for Pages {
+//!     type Output = usize;
+//!     fn judge(&self, _status: u16, _url: &str, body: &[u8]) -> Verdict<usize> {
+//!         if body.windows(11).any(|w| w == b"Robot Check") {
+//!             Verdict::Retry { outcome: Outcome::Captcha, value: body.len() }
+//!         } else {
+//!             Verdict::Accept(body.len())
+//!         }
+//!     }
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let upstream = Upstream::new(UpstreamConfig::default())?;
+//! let req = FetchRequest {
+//!     request_id: "req_0123456789ab".into(),
+//!     marketplace: Marketplace::De,
+//!     target: FetchTarget::Product { asin: Asin::parse("B0DEMO0001")? },
+//!     language: "de_DE".into(),
+//!     country: "DE".into(),
+//! };
+//! let fetched = upstream.fetch(&req, Arc::new(Pages)).await;
+//! match fetched.result {
+//!     Ok(page) => println!("{} bytes from {}", page.value, page.final_url),
+//!     Err(e) => println!("{} after {} attempts", e.code().as_str(), fetched.attempts.len()),
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! # Layout
 //! - [`config`]: [`UpstreamConfig`] (defaults: 45 s budget, 4 attempts, 8 MiB cap) and
 //!   [`UpstreamError`].

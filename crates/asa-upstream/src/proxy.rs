@@ -87,6 +87,11 @@ impl Exit {
         self.breaker.try_acquire(now)
     }
 
+    /// Gives back an attempt that ended without a result.
+    pub(crate) fn release(&self) {
+        self.breaker.release();
+    }
+
     pub(crate) fn record(&self, result: ExitResult, cfg: &UpstreamConfig) {
         self.attempts.fetch_add(1, Ordering::Relaxed);
         if result == ExitResult::Failed {

@@ -304,3 +304,45 @@ async fn a_panicking_judge_reaches_the_caller() {
         )
         .await;
 }
+
+#[tokio::test]
+async fn a_probe_given_up_by_the_caller_frees_the_half_open_slot() {
+    // The first request is answered only after a minute, later ones at once.
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    let origin = serve(Router::new().fallback(move || {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async move {
+            if n == 0 {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }
+            "product"
+        }
+    }))
+    .await;
+    let log = Log::default();
+    let (socket, only) = refusing_socket();
+    let cooldown = Duration::from_millis(200);
+    let up = Upstream::new(UpstreamConfig {
+        proxies: pools(&[("DE", vec![format!("http://{only}#only")])]),
+        bench_after: 1,
+        bench_for: cooldown,
+        ..config(origin)
+    })
+    .unwrap();
+    let req = product(Marketplace::De, "B0PROBE001");
+    assert!(up.fetch(&req, judge()).await.result.is_err());
+    assert_eq!(up.proxy_health()[0].state, ProxyState::Benched);
+
+    proxy_on(socket.listen(64).unwrap(), "only", &log, None);
+    tokio::time::sleep(cooldown + Duration::from_millis(50)).await;
+    // The probe hangs on the slow answer and the caller walks away.
+    let gave_up = tokio::time::timeout(Duration::from_millis(300), up.fetch(&req, judge())).await;
+    assert!(gave_up.is_err());
+    assert_eq!(seen_by(&log), ["only"]);
+
+    let fetched = up.fetch(&req, judge()).await;
+    assert_eq!(fetched.attempts.len(), 1, "the exit could be probed again");
+    assert_eq!(fetched.result.unwrap().value, "product");
+    assert_eq!(up.proxy_health()[0].state, ProxyState::Healthy);
+}

@@ -50,6 +50,10 @@ async fn captchas_are_retried_through_another_proxy_until_a_page_comes() {
     let fetched = up
         .fetch(&product(Marketplace::De, "B0CAPTCHA1"), judge())
         .await;
+    assert_eq!(
+        fetched.resolved_url(),
+        Some(format!("http://{origin}/amazon.de/dp/B0CAPTCHA1?th=1&psc=1&language=de_DE").as_str())
+    );
     let d = fetched.result.expect("the third exit got the page");
     assert_eq!(d.value, "product page for /amazon.de/dp/B0CAPTCHA1");
     let outcomes: Vec<Outcome> = fetched.attempts.iter().map(|a| a.outcome).collect();
@@ -162,6 +166,10 @@ async fn amazon_404_is_final_and_error_statuses_are_retried() {
             assert_eq!((a.outcome, a.status), (outcome, Some(status)), "{asin}");
         }
         assert_eq!(fetched.last_status(), Some(status));
+        assert_eq!(
+            fetched.resolved_url(),
+            Some(fetched.attempts[1].url.as_str())
+        );
         let err = fetched.result.unwrap_err();
         assert_eq!(err.code(), ErrorCode::BlockedByAmazon, "{asin}");
         assert!(
