@@ -39,7 +39,7 @@ pub fn extract_search(html: &[u8], marketplace: Marketplace, page: u32) -> Optio
         .filter_map(|d| d.finish(marketplace, page))
         .collect();
     if products.is_empty() {
-        return scan.no_results_text.then(|| SearchResults {
+        return scan.no_results_text.then_some(SearchResults {
             products,
             no_results: true,
         });

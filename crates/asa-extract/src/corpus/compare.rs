@@ -220,9 +220,8 @@ fn seller_check(seller: Option<&Value>, p: &Product, out: &mut Vec<Check>) {
         (_, Some(b)) => (b.seller_name.clone(), b.seller_id.clone()),
         _ => (None, None),
     };
-    let ok = name.map_or(true, |n| {
-        got_name.as_deref().is_some_and(|g| same_text(g, n))
-    }) && id.map_or(true, |i| got_id.as_deref() == Some(i));
+    let ok = name.is_none_or(|n| got_name.as_deref().is_some_and(|g| same_text(g, n)))
+        && id.is_none_or(|i| got_id.as_deref() == Some(i));
     out.push(Check::new(
         "seller",
         ok,
