@@ -258,7 +258,7 @@ impl Drop for Heartbeat {
     }
 }
 
-async fn renew_all(shared: &Shared) {
+pub(super) async fn renew_all(shared: &Shared) {
     let groups = shared.book.by_key();
     let renewals = groups.into_iter().map(|(zset, members)| async move {
         let mut invocation = shared.scripts.renew.prepare_invoke();
