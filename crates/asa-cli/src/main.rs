@@ -1,5 +1,6 @@
 //! The `asa` binary: `serve`, `admin ...`, `extract`, `sim`.
 
+mod admin;
 mod cli;
 mod extract;
 mod serve;

@@ -3,14 +3,28 @@
 
 use crate::config::Config;
 use crate::routes;
-use crate::state::{AppState, Inner};
+use crate::state::{AppState, Inner, Sandbox};
+use crate::traces::TraceSink;
+use asa_model::KeyKind;
+use asa_store::{NewAccount, Store};
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+
+/// Traces waiting to be written before new ones are dropped (and counted).
+const TRACE_QUEUE: usize = 16 * 1024;
+/// How often reservations left by dead requests are released.
+const RESERVATION_SWEEP: Duration = Duration::from_secs(30);
+/// How often traces past retention are deleted, and how many per statement.
+const TRACE_SWEEP: Duration = Duration::from_secs(600);
+const TRACE_SWEEP_BATCH: u32 = 1000;
 
 pub struct Application {
     listener: TcpListener,
     state: AppState,
     extra: Option<axum::Router<AppState>>,
+    bootstrap_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +34,14 @@ pub enum StartError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("opening the store: {0}")]
+    Store(#[from] asa_store::StoreError),
+    #[error("connecting the limits backend: {0}")]
+    Limits(#[from] asa_limits::LimitError),
+    #[error("upstream configuration: {0}")]
+    Upstream(#[from] asa_upstream::UpstreamError),
+    #[error("starting the sandbox simulator: {0}")]
+    Sandbox(String),
 }
 
 impl Application {
@@ -36,11 +58,37 @@ impl Application {
             source,
         })?;
         let docs_base = config.docs_base(Some(addr));
-        let state = AppState::new(Inner { config, docs_base });
+        let store = asa_store::open(&config.database_url).await?;
+        let limiter = match &config.redis_url {
+            Some(url) => asa_limits::redis(url, config.capacity, "asa").await?,
+            None => asa_limits::in_process(config.capacity),
+        };
+        let upstream = asa_upstream::Upstream::new(upstream_config(&config, None))?;
+        let sandbox = if config.sandbox.enabled {
+            Some(start_sandbox(&config).await?)
+        } else {
+            None
+        };
+        let bootstrap_key = if config.sandbox.enabled && config.sandbox.bootstrap {
+            bootstrap_sandbox(&*store).await?
+        } else {
+            None
+        };
+        let (traces, _writer) = TraceSink::start(store.clone(), TRACE_QUEUE);
+        let state = AppState::new(Inner {
+            config,
+            docs_base,
+            store,
+            traces,
+            limiter,
+            upstream,
+            sandbox,
+        });
         Ok(Application {
             listener,
             state,
             extra: None,
+            bootstrap_key,
         })
     }
 
@@ -65,6 +113,11 @@ impl Application {
         &self.state
     }
 
+    /// The sandbox key created on first start with an empty database, to show the user.
+    pub fn bootstrap_key(&self) -> Option<&str> {
+        self.bootstrap_key.as_deref()
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests
     /// finish.
     pub async fn run_until_stopped(
@@ -72,12 +125,95 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let router = routes::router(self.state.clone(), self.extra);
+        let state = self.state.clone();
+        let sweepers = spawn_sweepers(state.clone());
         axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
+        .await?;
+        sweepers.abort();
+        // Every answered request's trace reaches the store before we exit.
+        state.traces.flush().await;
+        Ok(())
+    }
+}
+
+fn upstream_config(config: &Config, template: Option<String>) -> asa_upstream::UpstreamConfig {
+    asa_upstream::UpstreamConfig {
+        url_template: template.unwrap_or_else(|| config.upstream.url_template.clone()),
+        overall_timeout: config.upstream.timeout,
+        attempt_timeout: config.upstream.attempt_timeout.min(config.upstream.timeout),
+        max_attempts: config.upstream.max_attempts,
+        body_cap: config.upstream.body_cap,
+        proxies: config
+            .proxies
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        ..Default::default()
+    }
+}
+
+async fn start_sandbox(config: &Config) -> Result<Sandbox, StartError> {
+    let sim = asa_sim::start_local(asa_sim::SimConfig::default())
         .await
+        .map_err(|e| StartError::Sandbox(e.to_string()))?;
+    let mut cfg = upstream_config(config, Some(sim.url_template()));
+    // The sandbox never goes through the operator's exits.
+    cfg.proxies.clear();
+    let upstream = asa_upstream::Upstream::new(cfg)?;
+    Ok(Sandbox { upstream, sim })
+}
+
+/// On first start with an empty database: a sandbox account and key, so the quick start
+/// works offline.
+async fn bootstrap_sandbox(store: &dyn Store) -> Result<Option<String>, StartError> {
+    if !store.list_accounts().await?.is_empty() {
+        return Ok(None);
+    }
+    let account = store
+        .create_account(NewAccount {
+            plan: "free".into(),
+            name: Some("sandbox".into()),
+            credits: 0,
+        })
+        .await?;
+    let (_, key) = store.create_key(&account.id, KeyKind::Test).await?;
+    Ok(Some(key.expose().to_string()))
+}
+
+fn spawn_sweepers(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut reservations = tokio::time::interval(RESERVATION_SWEEP);
+        let mut traces = tokio::time::interval(TRACE_SWEEP);
+        loop {
+            tokio::select! {
+                _ = reservations.tick() => {
+                    match state.store.expire_reservations(chrono::Utc::now()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::warn!(released = n, "released expired reservations"),
+                        Err(e) => tracing::error!(error = %e, "reservation sweep failed"),
+                    }
+                }
+                _ = traces.tick() => sweep_traces(&state.store, state.config.trace_retention_days).await,
+            }
+        }
+    })
+}
+
+async fn sweep_traces(store: &Arc<dyn Store>, days: u32) {
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(days.max(7)));
+    loop {
+        match store.sweep_traces(cutoff, TRACE_SWEEP_BATCH).await {
+            Ok(n) if n < u64::from(TRACE_SWEEP_BATCH) => break,
+            Ok(_) => tokio::task::yield_now().await,
+            Err(e) => {
+                tracing::error!(error = %e, "trace sweep failed");
+                break;
+            }
+        }
     }
 }
 

@@ -36,8 +36,11 @@ impl ApiError {
         )
     }
 
-    pub fn internal(message: impl Into<String>) -> ApiError {
-        ApiError::new(ErrorCode::InternalError, message)
+    /// `500 internal_error`: the detail goes to the log (with the request id), never to
+    /// the user, who gets the catalog's message.
+    pub fn internal(detail: impl std::fmt::Display) -> ApiError {
+        tracing::error!(detail = %detail, "internal error");
+        ApiError::of(ErrorCode::InternalError)
     }
 
     pub fn with_retry_after(mut self, secs: u64) -> ApiError {

@@ -15,14 +15,24 @@
 //! extraction, fetching): it calls them.
 
 pub mod app;
+pub mod auth;
+pub mod billing;
 pub mod config;
 pub mod docs;
 pub mod envelope;
 pub mod error;
+pub mod fetch;
+pub mod gate;
+pub mod judge;
 pub mod openapi;
 pub mod params;
+pub mod record;
 pub mod routes;
 pub mod state;
+pub mod traces;
+
+/// Credits one product page or one search result page costs.
+pub const COST_PER_PAGE: i64 = 5;
 
 pub use app::Application;
 pub use config::Config;

@@ -93,17 +93,18 @@ impl ProductParams {
         })?;
         let pq = ProductQuery::parse(raw).map_err(|e| ApiError::param("query", e))?;
         let domain = parse_domain(q)?;
-        let marketplace =
-            match (pq.marketplace, domain) {
-                (Some(from_url), Some(d)) if from_url != d => return Err(ApiError::param(
+        let marketplace = match (pq.marketplace, domain) {
+            (Some(from_url), Some(d)) if from_url != d => {
+                return Err(ApiError::param(
                     "domain",
                     format!(
                         "`{d}` conflicts with the URL's marketplace `{from_url}`; drop one of them"
                     ),
-                )),
-                (Some(m), _) => m,
-                (None, d) => d.unwrap_or(Marketplace::Us),
-            };
+                ))
+            }
+            (Some(m), _) => m,
+            (None, d) => d.unwrap_or(Marketplace::Us),
+        };
         let locale = parse_locale(q, marketplace)?;
         refuse_roadmap(q)?;
         Ok(ProductParams {

@@ -1,12 +1,16 @@
 //! `TestApp`: a real server on a random port with its own SQLite file.
 
+use asa_model::KeyKind;
 use asa_server::{Application, Config};
+use asa_store::{NewAccount, Store};
 use serde_json::Value;
+use std::sync::Arc;
 
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub config: Config,
+    pub store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
 }
 
@@ -84,11 +88,13 @@ impl TestApp {
             app = app.with_extra_routes(extra);
         }
         let base = format!("http://{}", app.addr());
+        let store = app.state().store.clone();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
         TestApp {
             base,
             client: reqwest::Client::new(),
             config,
+            store,
             _dir: dir,
         }
     }
@@ -110,5 +116,42 @@ impl TestApp {
             body,
             text,
         }
+    }
+}
+
+/// An account with a key, made through the store as `asa admin` does.
+pub struct Holder {
+    pub account_id: String,
+    pub key_id: String,
+    pub key: String,
+}
+
+impl TestApp {
+    pub async fn account(&self, plan: &str, credits: i64, kind: KeyKind) -> Holder {
+        let a = self
+            .store
+            .create_account(NewAccount {
+                plan: plan.into(),
+                name: None,
+                credits,
+            })
+            .await
+            .unwrap();
+        let (rec, key) = self.store.create_key(&a.id, kind).await.unwrap();
+        Holder {
+            account_id: a.id,
+            key_id: rec.id,
+            key: key.expose().to_string(),
+        }
+    }
+
+    /// GET with the key as a Bearer token.
+    pub async fn get_as(&self, key: &str, path_and_query: &str) -> Answer {
+        self.send(
+            self.client
+                .get(format!("{}{path_and_query}", self.base))
+                .bearer_auth(key),
+        )
+        .await
     }
 }

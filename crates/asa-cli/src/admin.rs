@@ -1,0 +1,387 @@
+//! `asa admin ...`: the operator's commands, on the same database and configuration as
+//! `asa serve`. Every command takes `--json` for scripts.
+
+use anyhow::{bail, Context};
+use asa_model::KeyKind;
+use asa_server::Config;
+use asa_store::{AutoTopup, NewAccount, Store, TraceFilter};
+use clap::Subcommand;
+use serde_json::json;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, clap::Args)]
+pub struct AdminArgs {
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Database URL (overrides `database_url` / `ASA_DATABASE_URL`).
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Accounts: create, show, list, auto-top-up.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// API keys: create, rotate, revoke, list.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Credits.
+    #[command(subcommand)]
+    Credits(CreditsCommand),
+    /// Plans.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Print one request's trace (any account).
+    Trace { request_id: String },
+    /// List traces, newest first.
+    Traces {
+        #[arg(long)]
+        account: Option<String>,
+        /// How far back, e.g. `1h`, `2d`.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this error code.
+        #[arg(long)]
+        code: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    Create {
+        #[arg(long)]
+        plan: String,
+        #[arg(long, default_value_t = 0)]
+        credits: i64,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    Show {
+        id: String,
+    },
+    List,
+    /// Turn auto-top-up on (all three values) or off (`--off`).
+    SetAutoTopup {
+        id: String,
+        #[arg(long)]
+        threshold: Option<i64>,
+        #[arg(long)]
+        amount: Option<i64>,
+        #[arg(long)]
+        monthly_cap: Option<i64>,
+        #[arg(long)]
+        off: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    Create {
+        #[arg(long)]
+        account: String,
+        /// A sandbox key (`asa_test_`): served by the simulator, never billed.
+        #[arg(long)]
+        test: bool,
+    },
+    Rotate {
+        key_id: String,
+        /// Keep the old key working this long, e.g. `1h`.
+        #[arg(long)]
+        grace: Option<String>,
+    },
+    Revoke {
+        key_id: String,
+    },
+    List {
+        #[arg(long)]
+        account: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CreditsCommand {
+    Add {
+        #[arg(long)]
+        account: String,
+        amount: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    List,
+}
+
+fn print(json_mode: bool, value: serde_json::Value, text: String) {
+    if json_mode {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    } else {
+        println!("{text}");
+    }
+}
+
+pub fn run(config: Config, args: AdminArgs) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    rt.block_on(async move {
+        let url = args
+            .database_url
+            .clone()
+            .unwrap_or_else(|| config.database_url.clone());
+        let store = asa_store::open(&url)
+            .await
+            .with_context(|| format!("opening {}", asa_server::config::mask_url(&url)))?;
+        execute(&config, store, args).await
+    })
+}
+
+async fn execute(
+    config: &Config,
+    store: Arc<dyn Store>,
+    args: AdminArgs,
+) -> anyhow::Result<ExitCode> {
+    let j = args.json;
+    match args.command {
+        AdminCommand::Account(AccountCommand::Create {
+            plan,
+            credits,
+            name,
+        }) => {
+            if !config.plans.contains_key(&plan) {
+                bail!(
+                    "no plan {plan:?}; configured plans: {}",
+                    config.plans.keys().cloned().collect::<Vec<_>>().join(", ")
+                );
+            }
+            if credits < 0 {
+                bail!("--credits must not be negative");
+            }
+            let a = store
+                .create_account(NewAccount {
+                    plan,
+                    name,
+                    credits,
+                })
+                .await?;
+            print(
+                j,
+                json!({"id": a.id, "plan": a.plan, "name": a.name, "balance": a.balance}),
+                a.id.clone(),
+            );
+        }
+        AdminCommand::Account(AccountCommand::Show { id }) => {
+            let a = store
+                .account(&id)
+                .await?
+                .with_context(|| format!("no account {id}"))?;
+            let keys = store.keys(&id).await?;
+            let value = json!({"id": a.id, "account": a, "keys": keys});
+            let text = format!(
+                "{}  plan {}  balance {}  reserved {}  auto-top-up {}  keys {}",
+                a.id,
+                a.plan,
+                a.balance,
+                a.reserved,
+                a.auto_topup.map_or("off".to_string(), |t| format!(
+                    "below {} add {} (cap {}/month)",
+                    t.threshold, t.amount, t.monthly_cap
+                )),
+                keys.len()
+            );
+            print(j, value, text);
+        }
+        AdminCommand::Account(AccountCommand::List) => {
+            let all = store.list_accounts().await?;
+            let text = all
+                .iter()
+                .map(|a| format!("{}  {}  {}", a.id, a.plan, a.balance))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(j, json!({"accounts": all}), text);
+        }
+        AdminCommand::Account(AccountCommand::SetAutoTopup {
+            id,
+            threshold,
+            amount,
+            monthly_cap,
+            off,
+        }) => {
+            let setting = if off {
+                None
+            } else {
+                match (threshold, amount, monthly_cap) {
+                    (Some(threshold), Some(amount), Some(monthly_cap))
+                        if threshold >= 0 && amount > 0 && monthly_cap >= amount =>
+                    {
+                        Some(AutoTopup {
+                            threshold,
+                            amount,
+                            monthly_cap,
+                        })
+                    }
+                    (Some(_), Some(_), Some(_)) => {
+                        bail!("need threshold >= 0, amount > 0 and monthly-cap >= amount")
+                    }
+                    _ => bail!("give --threshold, --amount and --monthly-cap, or --off"),
+                }
+            };
+            store.set_auto_topup(&id, setting).await?;
+            print(
+                j,
+                json!({"id": id, "auto_topup": setting}),
+                format!("{id}: auto-top-up {}", if off { "off" } else { "on" }),
+            );
+        }
+        AdminCommand::Key(KeyCommand::Create { account, test }) => {
+            let kind = if test { KeyKind::Test } else { KeyKind::Live };
+            let (rec, key) = store.create_key(&account, kind).await?;
+            print(
+                j,
+                json!({"id": rec.id, "key": key.expose(), "account_id": rec.account_id, "short_prefix": rec.short_prefix, "kind": rec.kind}),
+                format!(
+                    "{}\n(key id {}; the key is shown only this once)",
+                    key.expose(),
+                    rec.id
+                ),
+            );
+        }
+        AdminCommand::Key(KeyCommand::Rotate { key_id, grace }) => {
+            let grace = grace
+                .as_deref()
+                .map(humantime::parse_duration)
+                .transpose()
+                .context("--grace")?;
+            let (rec, key) = store.rotate_key(&key_id, grace).await?;
+            print(
+                j,
+                json!({"id": rec.id, "key": key.expose(), "replaces": key_id, "short_prefix": rec.short_prefix}),
+                format!(
+                    "{}\n(new key id {}; {key_id} {})",
+                    key.expose(),
+                    rec.id,
+                    grace.map_or("is revoked now".to_string(), |g| format!(
+                        "keeps working for {}",
+                        humantime::format_duration(g)
+                    ))
+                ),
+            );
+        }
+        AdminCommand::Key(KeyCommand::Revoke { key_id }) => {
+            let rec = store.revoke_key(&key_id).await?;
+            print(
+                j,
+                json!({"id": rec.id, "state": rec.state}),
+                format!("{} revoked", rec.id),
+            );
+        }
+        AdminCommand::Key(KeyCommand::List { account }) => {
+            let keys = store.keys(&account).await?;
+            let text = keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{}  {}{}…  {:?}  created {}",
+                        k.id,
+                        k.kind.prefix(),
+                        k.short_prefix,
+                        k.state,
+                        k.created_at
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(j, json!({"id": account, "keys": keys}), text);
+        }
+        AdminCommand::Credits(CreditsCommand::Add { account, amount }) => {
+            if amount <= 0 {
+                bail!("the amount must be positive");
+            }
+            let balance = store.add_credits(&account, amount, "admin top-up").await?;
+            print(
+                j,
+                json!({"id": account, "balance": balance}),
+                format!("{account}: balance {balance}"),
+            );
+        }
+        AdminCommand::Plan(PlanCommand::List) => {
+            let text = config
+                .plans
+                .iter()
+                .map(|(n, p)| {
+                    format!(
+                        "{n:8} concurrency {:4}  rps {:6}  burst {:4}  countries {}",
+                        p.concurrency,
+                        p.rps,
+                        p.burst,
+                        serde_json::to_string(&p.countries).unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(j, json!({"id": "plans", "plans": config.plans}), text);
+        }
+        AdminCommand::Trace { request_id } => {
+            let Some(t) = store.trace(&request_id, None).await? else {
+                eprintln!(
+                    "no trace {request_id} (traces are kept {} days)",
+                    config.trace_retention_days
+                );
+                return Ok(ExitCode::from(2));
+            };
+            let value = serde_json::to_value(&t)?;
+            let text = serde_json::to_string_pretty(&value)?;
+            print(j, json!({"id": t.request_id, "trace": value}), text);
+        }
+        AdminCommand::Traces {
+            account,
+            since,
+            code,
+            limit,
+        } => {
+            let since = since
+                .as_deref()
+                .map(|s| {
+                    humantime::parse_duration(s).map(|d| {
+                        chrono::Utc::now() - chrono::Duration::from_std(d).unwrap_or_default()
+                    })
+                })
+                .transpose()
+                .context("--since")?;
+            let list = store
+                .traces(&TraceFilter {
+                    account_id: account,
+                    key_prefix: None,
+                    since,
+                    code,
+                    limit,
+                })
+                .await?;
+            let text = list
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{}  {}  {:>3} {:22} {:>6} ms  {}",
+                        t.created_at.format("%Y-%m-%d %H:%M:%S"),
+                        t.request_id,
+                        t.status,
+                        t.error_code.as_deref().unwrap_or("-"),
+                        t.latency_ms,
+                        t.endpoint
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(j, json!({"id": "traces", "traces": list}), text);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

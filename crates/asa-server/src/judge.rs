@@ -1,0 +1,84 @@
+//! The extractor as the upstream's judge: each fetched page is classified once, on the
+//! blocking pool; challenges and Amazon error pages send the fetch to another exit.
+
+use asa_extract::{Extraction, Page, Request, Target};
+use asa_model::{Asin, Marketplace};
+use asa_upstream::{Judge, Outcome, Verdict};
+
+/// What was asked, owned, so the judge can run on another thread.
+#[derive(Debug, Clone)]
+pub enum Asked {
+    Product(Asin),
+    Search { query: String, page: u32 },
+}
+
+pub struct PageJudge {
+    pub marketplace: Marketplace,
+    pub asked: Asked,
+}
+
+/// The extraction and the URL it came from.
+pub struct Judged {
+    pub extraction: Extraction,
+    pub final_url: String,
+}
+
+impl Judge for PageJudge {
+    type Output = Judged;
+
+    fn judge(&self, _status: u16, final_url: &str, body: &[u8]) -> Verdict<Judged> {
+        let target = match &self.asked {
+            Asked::Product(asin) => Target::Product {
+                asin: asin.as_str(),
+            },
+            Asked::Search { query, page } => Target::Search { query, page: *page },
+        };
+        let extraction = asa_extract::extract(
+            body,
+            &Request {
+                marketplace: self.marketplace,
+                target,
+            },
+        );
+        let retry = match extraction.page {
+            Page::Captcha(_) => Some(Outcome::Captcha),
+            Page::AmazonError => Some(Outcome::Amazon503),
+            _ => None,
+        };
+        let value = Judged {
+            extraction,
+            final_url: final_url.to_string(),
+        };
+        match retry {
+            Some(outcome) => Verdict::Retry { outcome, value },
+            None => Verdict::Accept(value),
+        }
+    }
+}
+
+/// The ASIN in a product URL's path (`/dp/X`, `/gp/product/X`), whatever the host: a
+/// redirect to another ASIN is how Amazon swaps editions.
+pub fn asin_in_url(url: &str) -> Option<String> {
+    let path = url.split(['?', '#']).next()?;
+    let segments: Vec<&str> = path.split('/').collect();
+    segments.windows(2).find_map(|w| match w {
+        ["dp", a] | ["product", a] | ["d", a] => Asin::parse(a).ok().map(|a| a.to_string()),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn asins_in_urls() {
+        assert_eq!(
+            super::asin_in_url("http://127.0.0.1:1/amazon.de/dp/B0MOVEDTO1?th=1").as_deref(),
+            Some("B0MOVEDTO1")
+        );
+        assert_eq!(
+            super::asin_in_url("https://www.amazon.com/gp/product/B0057OC5O8/").as_deref(),
+            Some("B0057OC5O8")
+        );
+        assert_eq!(super::asin_in_url("https://www.amazon.com/s?k=dp"), None);
+    }
+}

@@ -1,0 +1,98 @@
+//! `GET /api/v1/amazon/product`: one product page, fetched, extracted and billed once.
+
+use super::Ctx;
+use crate::auth::authenticate;
+use crate::envelope::RequestId;
+use crate::error::ApiError;
+use crate::fetch::{self, PageResult};
+use crate::gate;
+use crate::params::{ProductParams, RawQuery};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use axum::Extension;
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/amazon/product",
+    tag = "amazon",
+    params(
+        ("query" = String, Query, description = "A 10-character ASIN / ISBN-10, or a product URL on a supported Amazon host (the host sets the marketplace)"),
+        ("domain" = Option<String>, Query, description = "Marketplace TLD: com, co.uk, de, fr, it, es, nl, pl, se, ca, com.mx, com.br, com.au, co.jp, sg, in, com.tr, ae, sa, eg (default com)"),
+        ("language" = Option<String>, Query, description = "Interface language xx_YY, one of the marketplace's own (default: its default language)"),
+        ("country" = Option<String>, Query, description = "ISO 3166-1 alpha-2 exit country (default: the marketplace's own); must be allowed by the plan"),
+        ("add_html" = Option<bool>, Query, description = "Attach the raw page under `html`"),
+        ("render_js" = Option<String>, Query, description = "Reserved: 501 not_implemented whatever the value"),
+        ("screenshot" = Option<String>, Query, description = "Reserved: 501 not_implemented whatever the value"),
+    ),
+    responses((status = 200, description = "The product, extracted; billed 5 credits", body = asa_model::Product, headers(
+            ("X-Request-Id" = String, description = "The request id"),
+            ("Asa-Cost" = u32, description = "Credits charged for this response"),
+            ("Asa-Attempts" = u32, description = "Upstream attempts made"),
+            ("Asa-Source-Status" = u16, description = "The last upstream HTTP status"),
+            ("Asa-Resolved-Url" = String, description = "The final upstream URL after redirects"),
+            ("Asa-Extractor-Version" = String, description = "Version of the extractor that built the body"),
+            ("Asa-Concurrency" = String, description = "in_flight/allowed for the account"),
+            ("Asa-Rps" = String, description = "recent_rps/allowed_rps for the account")
+        )))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(id): Extension<RequestId>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let mut ctx = Ctx::default();
+    let result = async {
+        let q = RawQuery::parse(uri.query());
+        let caller = authenticate(&state, &headers, q.api_key.as_deref()).await?;
+        ctx.caller(&caller);
+        let params = ProductParams::parse(&q)?;
+        gate::region(&caller, &params.locale)?;
+        let _admission = gate::admit(&state, &caller, &mut ctx).await?;
+        let _permit = gate::capacity(&state).await?;
+        let reservation = gate::reserve(&state, &caller, &id.0).await?;
+        let page = fetch::product(&state, &caller, &id.0, &params).await;
+        ctx.observe(&page);
+        let settled = settle(reservation, &page).await;
+        let mut product = match (page.result, settled) {
+            (Err(e), _) | (Ok(_), Err(e)) => return Err(e),
+            (Ok(PageResult::Product(p)), Ok(cost)) => {
+                ctx.meta.cost = cost as u64;
+                p
+            }
+            (Ok(_), Ok(_)) => {
+                return Err(ApiError::internal(
+                    "a product fetch delivered another page kind",
+                ))
+            }
+        };
+        product.marketplace = Some(params.locale.marketplace);
+        product.language = Some(params.locale.language.clone());
+        product.request_id = id.0.clone();
+        let mut body = serde_json::to_value(&*product).map_err(ApiError::internal)?;
+        if params.locale.add_html {
+            body["html"] =
+                serde_json::Value::String(String::from_utf8_lossy(&page.body).into_owned());
+        }
+        Ok((StatusCode::OK, body))
+    }
+    .await;
+    ctx.finish(result)
+}
+
+/// Charges a delivered page, releases anything else.
+pub async fn settle(
+    reservation: Option<crate::billing::ReservationGuard>,
+    page: &fetch::Fetched,
+) -> Result<i64, ApiError> {
+    match (reservation, page.result.is_ok()) {
+        (None, _) => Ok(0),
+        (Some(r), true) => r.charge().await,
+        (Some(r), false) => {
+            r.release().await;
+            Ok(0)
+        }
+    }
+}

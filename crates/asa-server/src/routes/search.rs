@@ -1,0 +1,178 @@
+//! `GET /api/v1/amazon/search`: one or more result pages, fetched concurrently; each page
+//! delivered is billed as one request, failed pages are listed and free.
+
+use super::product::settle;
+use super::Ctx;
+use crate::auth::authenticate;
+use crate::envelope::RequestId;
+use crate::error::ApiError;
+use crate::fetch::{self, PageResult};
+use crate::gate;
+use crate::params::{RawQuery, SearchParams};
+use crate::state::AppState;
+use asa_model::{FailedPage, SearchBody, SearchProduct};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use axum::Extension;
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/amazon/search",
+    tag = "amazon",
+    params(
+        ("query" = String, Query, description = "Search keywords, 1..=500 characters"),
+        ("sort_by" = Option<String>, Query, description = "best_match (default), price_asc, price_desc, avg_customer_review, newest"),
+        ("start_page" = Option<u32>, Query, description = "First result page, 1..=10 (default 1)"),
+        ("pages" = Option<u32>, Query, description = "Result pages to fetch, 1..=10 (default 1); each delivered page is billed 5 credits"),
+        ("domain" = Option<String>, Query, description = "Marketplace TLD: com, co.uk, de, fr, it, es, nl, pl, se, ca, com.mx, com.br, com.au, co.jp, sg, in, com.tr, ae, sa, eg (default com)"),
+        ("language" = Option<String>, Query, description = "Interface language xx_YY, one of the marketplace's own (default: its default language)"),
+        ("country" = Option<String>, Query, description = "ISO 3166-1 alpha-2 exit country (default: the marketplace's own); must be allowed by the plan"),
+        ("add_html" = Option<bool>, Query, description = "Attach the raw page under `html`"),
+        ("render_js" = Option<String>, Query, description = "Reserved: 501 not_implemented whatever the value"),
+        ("screenshot" = Option<String>, Query, description = "Reserved: 501 not_implemented whatever the value"),
+    ),
+    responses((status = 200, description = "The result cards of the pages delivered; failed pages are listed and free", body = asa_model::SearchBody, headers(
+            ("X-Request-Id" = String, description = "The request id"),
+            ("Asa-Cost" = u32, description = "Credits charged for this response"),
+            ("Asa-Attempts" = u32, description = "Upstream attempts made"),
+            ("Asa-Source-Status" = u16, description = "The last upstream HTTP status"),
+            ("Asa-Resolved-Url" = String, description = "The final upstream URL after redirects"),
+            ("Asa-Extractor-Version" = String, description = "Version of the extractor that built the body"),
+            ("Asa-Concurrency" = String, description = "in_flight/allowed for the account"),
+            ("Asa-Rps" = String, description = "recent_rps/allowed_rps for the account")
+        )))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(id): Extension<RequestId>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let mut ctx = Ctx::default();
+    let result = async {
+        let q = RawQuery::parse(uri.query());
+        let caller = authenticate(&state, &headers, q.api_key.as_deref()).await?;
+        ctx.caller(&caller);
+        let params = SearchParams::parse(&q)?;
+        gate::region(&caller, &params.locale)?;
+        let _admission = gate::admit(&state, &caller, &mut ctx).await?;
+        let numbers: Vec<u32> = (params.start_page..params.start_page + params.pages).collect();
+        let runs = numbers
+            .iter()
+            .map(|&n| fetch_page(&state, &caller, &id.0, &params, n));
+        let outcomes = futures::future::join_all(runs).await;
+
+        let mut products: Vec<SearchProduct> = Vec::new();
+        let mut failed: Vec<(u32, ApiError)> = Vec::new();
+        let mut delivered_pages = 0u32;
+        let mut all_empty = true;
+        let mut cost = 0i64;
+        for (n, outcome) in numbers.iter().zip(outcomes) {
+            let (page, charged) = match outcome {
+                Ok(pair) => pair,
+                Err(e) => {
+                    failed.push((*n, e));
+                    continue;
+                }
+            };
+            ctx.observe(&page);
+            match (page.result, charged) {
+                (Ok(PageResult::Search(results)), Ok(c)) => {
+                    cost += c;
+                    delivered_pages += 1;
+                    all_empty &= results.no_results && results.products.is_empty();
+                    products.extend(results.products.into_iter().map(|mut p| {
+                        p.page = *n;
+                        p
+                    }));
+                }
+                (Err(e), _) | (Ok(_), Err(e)) => failed.push((*n, e)),
+                (Ok(_), Ok(_)) => failed.push((
+                    *n,
+                    ApiError::internal("a search fetch delivered another page kind"),
+                )),
+            }
+        }
+        if delivered_pages == 0 {
+            // Nothing delivered: the first page's error is the answer, and it is free.
+            let (_, e) = failed
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::internal("a search without pages"))?;
+            return Err(e);
+        }
+        number_positions(&mut products);
+        ctx.meta.cost = cost as u64;
+        let body = SearchBody {
+            query: params.query.clone(),
+            domain: params.locale.marketplace,
+            sort_by: params.sort_by,
+            start_page: params.start_page,
+            pages: params.pages,
+            no_results: all_empty,
+            products,
+            failed_pages: failed
+                .into_iter()
+                .map(|(page, e)| FailedPage {
+                    page,
+                    error: e.code,
+                    message: e.message,
+                })
+                .collect(),
+            request_id: id.0.clone(),
+        };
+        Ok((
+            StatusCode::OK,
+            serde_json::to_value(body).map_err(ApiError::internal)?,
+        ))
+    }
+    .await;
+    ctx.finish(result)
+}
+
+/// One result page: its own capacity slot and its own reservation, settled on its own.
+async fn fetch_page(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    request_id: &str,
+    params: &SearchParams,
+    n: u32,
+) -> Result<(fetch::Fetched, Result<i64, ApiError>), ApiError> {
+    let _permit = gate::capacity(state).await?;
+    // Each page is its own billable unit, keyed by the request id and the page number.
+    let page_request_id = if params.pages == 1 {
+        request_id.to_string()
+    } else {
+        format!("{request_id}.p{n}")
+    };
+    let reservation = gate::reserve(state, caller, &page_request_id).await?;
+    let page = fetch::search_page(
+        state,
+        caller,
+        request_id,
+        &params.locale,
+        &params.query,
+        n,
+        params.sort_by,
+    )
+    .await;
+    let charged = settle(reservation, &page).await;
+    Ok((page, charged))
+}
+
+/// Organic and sponsored positions run across all pages delivered, in page order.
+fn number_positions(products: &mut [SearchProduct]) {
+    let (mut organic, mut sponsored) = (0u32, 0u32);
+    for p in products.iter_mut() {
+        if p.is_sponsored {
+            sponsored += 1;
+            p.sponsored_position = Some(sponsored);
+            p.organic_position = None;
+        } else {
+            organic += 1;
+            p.organic_position = Some(organic);
+            p.sponsored_position = None;
+        }
+    }
+}
