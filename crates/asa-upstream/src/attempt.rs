@@ -91,7 +91,12 @@ pub(crate) fn classify_send(err: &reqwest::Error) -> Outcome {
     if err.is_timeout() {
         return Outcome::Timeout;
     }
-    let text = chain(err).to_ascii_lowercase();
+    // Only the sources: the top-level message carries the URL, which may say anything.
+    let text = err
+        .source()
+        .map(chain)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let mentions = |words: &[&str]| words.iter().any(|w| text.contains(w));
     // rustls reports a failed handshake as an `InvalidData` I/O error.
     let tls = io_kinds(err).contains(&std::io::ErrorKind::InvalidData)

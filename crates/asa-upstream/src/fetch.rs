@@ -336,3 +336,38 @@ impl Upstream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Any;
+    impl Judge for Any {
+        type Output = ();
+        fn judge(&self, _: u16, _: &str, _: &[u8]) -> Verdict<()> {
+            Verdict::Accept(())
+        }
+    }
+
+    /// Handlers and spawned tasks need both: checked at compile time.
+    #[test]
+    fn upstream_is_shareable_and_its_fetch_is_send() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        fn send<T: Send>(_: &T) {}
+        shareable::<Upstream>();
+        let up = Upstream::new(UpstreamConfig::default()).unwrap();
+        let req = FetchRequest {
+            request_id: "req_0123456789ab".into(),
+            marketplace: asa_model::Marketplace::Us,
+            target: crate::FetchTarget::Search {
+                query: "q".into(),
+                page: 1,
+                sort: asa_model::SortBy::BestMatch,
+            },
+            language: String::new(),
+            country: String::new(),
+        };
+        let fut = up.fetch(&req, Arc::new(Any));
+        send(&fut);
+    }
+}

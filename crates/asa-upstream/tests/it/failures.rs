@@ -105,7 +105,8 @@ async fn resets_and_cut_bodies_are_retried_then_unreachable() {
 
 #[tokio::test]
 async fn a_failed_tls_handshake_is_a_tls_error() {
-    // Speaks plain HTTP where TLS is expected.
+    // Speaks plain HTTP where TLS is expected. The ASIN says "socks": the outcome must
+    // come from the error, never from words in the URL.
     let plain = raw(|mut stream| async move {
         write_all(
             &mut stream,
@@ -121,13 +122,58 @@ async fn a_failed_tls_handshake_is_a_tls_error() {
     })
     .unwrap();
     let fetched = up
-        .fetch(&product(Marketplace::Es, "B0TLSFAIL1"), judge())
+        .fetch(&product(Marketplace::Es, "B0SOCKSTLS"), judge())
         .await;
     assert!(matches!(fetched.result, Err(FetchError::Unreachable)));
     assert_eq!(fetched.attempts.len(), 2);
     for a in &fetched.attempts {
         assert_eq!((a.outcome, a.status), (Outcome::TlsError, None), "{a:?}");
     }
+}
+
+#[tokio::test]
+async fn https_goes_through_a_connect_tunnel_and_a_refused_tunnel_is_a_proxy_error() {
+    // Plain HTTP where TLS is expected, so a tunnel that opens ends in a TLS failure
+    // (whatever the URL says: this ASIN says "proxy").
+    let origin = serve(Router::new().fallback(|| async { "plain" })).await;
+    let log = Log::default();
+    let open = tunnel_proxy("open", &log, true).await;
+    let refusing = tunnel_proxy("refusing", &log, false).await;
+    let up = Upstream::new(UpstreamConfig {
+        url_template: format!("https://{origin}/amazon.{{domain}}"),
+        proxies: pools(&[(
+            "NL",
+            vec![
+                format!("http://{open}#open"),
+                format!("http://{refusing}#refusing"),
+            ],
+        )]),
+        ..config(origin)
+    })
+    .unwrap();
+    let fetched = up
+        .fetch(&product(Marketplace::Nl, "B0PROXY001"), judge())
+        .await;
+    assert!(matches!(fetched.result, Err(FetchError::Unreachable)));
+    let mut got: Vec<(String, Outcome)> = fetched
+        .attempts
+        .iter()
+        .map(|a| (a.proxy_id.clone().unwrap(), a.outcome))
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        [
+            ("open".to_string(), Outcome::TlsError),
+            ("refusing".to_string(), Outcome::ProxyError)
+        ]
+    );
+    let seen = log.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    assert!(
+        seen.iter().all(|s| s.uri == format!("CONNECT {origin}")),
+        "{seen:?}"
+    );
 }
 
 /// Headers never come, or the body trickles forever.

@@ -315,3 +315,42 @@ async fn socks5_session(mut s: TcpStream, name: String, log: Log, auth: Option<(
     write_all(&mut s, &[5, 0, 0, 1, 0, 0, 0, 0, 0, 0]).await;
     let _ = tokio::io::copy_bidirectional(&mut s, &mut upstream).await;
 }
+
+/// An HTTP proxy for HTTPS targets: it logs each `CONNECT` and, when `allow`, opens the
+/// tunnel; otherwise it answers 403.
+pub async fn tunnel_proxy(name: &str, log: &Log, allow: bool) -> SocketAddr {
+    let name = name.to_string();
+    let log = log.clone();
+    raw(move |mut s| {
+        let (name, log) = (name.clone(), log.clone());
+        async move {
+            let head = read_head(&mut s).await;
+            let mut words = head.split_whitespace();
+            let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+            log.lock().unwrap().push(Seen {
+                proxy: name,
+                uri: format!("{method} {target}"),
+                proxy_authorization: None,
+            });
+            if !allow || method != "CONNECT" {
+                write_all(
+                    &mut s,
+                    b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n",
+                )
+                .await;
+                return;
+            }
+            let Ok(mut upstream) = TcpStream::connect(target).await else {
+                write_all(
+                    &mut s,
+                    b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n",
+                )
+                .await;
+                return;
+            };
+            write_all(&mut s, b"HTTP/1.1 200 Connection established\r\n\r\n").await;
+            let _ = tokio::io::copy_bidirectional(&mut s, &mut upstream).await;
+        }
+    })
+    .await
+}
