@@ -185,7 +185,8 @@ impl App {
         record.elapsed_ms = started.elapsed().as_millis() as u64;
         tracing::debug!(exit, url = %record.url, status = ?record.status, fault = ?record.fault, "sim request");
         self.log.push(record);
-        self.respond(outcome, &routed, req, action, head_only).await
+        self.respond(outcome, &routed, req, action, head_only, seq)
+            .await
     }
 
     async fn product(&self, routed: &Routed, asin: &str) -> Outcome {
@@ -352,6 +353,7 @@ impl App {
         req: &Request,
         action: Action,
         head_only: bool,
+        seq: u64,
     ) -> Response {
         let mut headers: Vec<(&'static str, String)> = vec![
             ("Content-Type", out.content_type.to_string()),
@@ -361,7 +363,7 @@ impl App {
                 "Content-Type,Accept-Encoding,User-Agent".to_string(),
             ),
             ("Content-Language", routed.language.replace('_', "-")),
-            ("x-amz-rid", format!("SIM{:017}", self.log.next_seq())),
+            ("x-amz-rid", format!("SIM{seq:017}")),
         ];
         if out.status == 202 {
             headers.push(("x-amzn-waf-action", "challenge".to_string()));

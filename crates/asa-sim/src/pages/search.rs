@@ -133,20 +133,25 @@ fn card(
         aria = esc(&if r.is_sponsored { format!("{} - {}", l.sponsored, r.title) } else { r.title.clone() }),
         title = esc(&r.title),
     );
+    if r.rating.is_some() || r.sales_volume.is_some() {
+        out.push_str("<div data-cy=\"reviews-block\" class=\"a-section a-spacing-none a-spacing-top-micro\">");
+    }
     if let (Some(rating), Some(n)) = (r.rating, r.reviews_count) {
         let shown = format_rating((rating * 10.0).round() as u32, language);
         let stars = fill(l.stars, &[("r", &shown)]);
         let count = format_count(n, language);
         let _ = write!(
             out,
-            "<div data-cy=\"reviews-block\" class=\"a-section a-spacing-none a-spacing-top-micro\"><div class=\"a-row a-size-small\"><span aria-hidden=\"true\" class=\"a-size-small a-color-base\">{shown}</span><span class=\"a-declarative\" data-action=\"a-popover\"><a aria-label=\"{stars}\" class=\"a-popover-trigger a-declarative\" href=\"javascript:void(0)\" role=\"button\"><i aria-hidden=\"true\" class=\"a-icon a-icon-star-small a-star-small-{cls} aok-align-bottom\"><span class=\"a-icon-alt\">{stars}</span></i><i class=\"a-icon a-icon-popover\"></i></a></span> <a aria-label=\"{aria}\" class=\"a-link-normal s-underline-text s-underline-link-text s-link-style\" href=\"{href}#customerReviews\"><span aria-hidden=\"true\" class=\"a-size-small puis-normal-weight-text s-underline-text\">({count})</span></a></div>",
+            "<div class=\"a-row a-size-small\"><span aria-hidden=\"true\" class=\"a-size-small a-color-base\">{shown}</span><span class=\"a-declarative\" data-action=\"a-popover\"><a aria-label=\"{stars}\" class=\"a-popover-trigger a-declarative\" href=\"javascript:void(0)\" role=\"button\"><i aria-hidden=\"true\" class=\"a-icon a-icon-star-small a-star-small-{cls} aok-align-bottom\"><span class=\"a-icon-alt\">{stars}</span></i><i class=\"a-icon a-icon-popover\"></i></a></span> <a aria-label=\"{aria}\" class=\"a-link-normal s-underline-text s-underline-link-text s-link-style\" href=\"{href}#customerReviews\"><span aria-hidden=\"true\" class=\"a-size-small puis-normal-weight-text s-underline-text\">({count})</span></a></div>",
             stars = esc(&stars),
             cls = star_class(rating),
             aria = esc(&fill(l.ratings, &[("n", &count)])),
         );
-        if let Some(sales) = &r.sales_volume {
-            let _ = write!(out, "<div class=\"a-row a-size-base\"><span class=\"a-size-base a-color-secondary\">{}</span></div>", esc(sales));
-        }
+    }
+    if let Some(sales) = &r.sales_volume {
+        let _ = write!(out, "<div class=\"a-row a-size-base\"><span class=\"a-size-base a-color-secondary\">{}</span></div>", esc(sales));
+    }
+    if r.rating.is_some() || r.sales_volume.is_some() {
         out.push_str("</div>");
     }
     out.push_str("<div data-cy=\"price-recipe\" class=\"a-section a-spacing-none a-spacing-top-small s-price-instructions-style\">");

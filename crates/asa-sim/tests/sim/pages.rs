@@ -181,7 +181,7 @@ fn search_pages_state_their_truth() {
             .iter()
             .filter_map(|r| r.organic_position)
             .collect();
-        assert_eq!(organic, (17..=32).collect::<Vec<_>>());
+        assert_eq!(organic, (1..=16).collect::<Vec<_>>());
         let page = render_search_page(m, "usb cable", 2, SortBy::BestMatch, lang, 100_000);
         assert_eq!(
             page.matches("data-component-type=\"s-search-result\"")
