@@ -155,3 +155,30 @@ impl TestApp {
         .await
     }
 }
+
+/// A live server pointed at its own simulator (as Amazon), with short upstream budgets.
+pub struct SimApp {
+    pub app: TestApp,
+    pub sim: asa_sim::SimHandle,
+}
+
+impl SimApp {
+    pub async fn spawn() -> SimApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> SimApp {
+        let sim = asa_sim::start_local(asa_sim::SimConfig::default())
+            .await
+            .unwrap();
+        let template = sim.url_template();
+        let app = TestApp::spawn_with(move |c| {
+            c.upstream.url_template = template;
+            c.upstream.timeout = std::time::Duration::from_secs(5);
+            c.upstream.attempt_timeout = std::time::Duration::from_secs(3);
+            tweak(c);
+        })
+        .await;
+        SimApp { app, sim }
+    }
+}

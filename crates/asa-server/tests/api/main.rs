@@ -5,3 +5,4 @@ mod helpers;
 mod openapi;
 mod params;
 mod surface;
+mod upstream;
