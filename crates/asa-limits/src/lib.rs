@@ -10,6 +10,12 @@
 //! [`Refusal`] (with the time until a slot frees) or a [`Usage`]; the server turns those into
 //! status codes and headers.
 //!
+//! A request's path through it: `admit(account, spec)` (429 on `Rate`/`Concurrency`), then
+//! `capacity()` (503 on `Capacity`/`Unavailable`; call `Admission::refund` so the request that
+//! never ran gives its rate token back); hold both guards until the response is settled.
+//! `Refusal::retry_after_secs` is the `Retry-After` value; `Admission::usage` feeds the
+//! `Asa-Concurrency`/`Asa-Rps` headers of an admitted request, `Limiter::usage` the others.
+//!
 //! # Layout
 //! - `lib.rs`: the trait and the types the server codes against.
 //! - `rules.rs`: the arithmetic both backends share: GCRA, the recent-rate window, the
