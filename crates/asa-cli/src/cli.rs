@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the API server.
     Serve(crate::serve::ServeArgs),
+    /// Run the Amazon simulator standalone.
+    Sim(crate::sim::SimArgs),
     /// Operator commands on the server's database.
     Admin(crate::admin::AdminArgs),
     /// Classify a saved Amazon page and extract its fields, or report over a corpus.
@@ -32,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => crate::serve::run(cli.config.as_deref(), args),
         Command::Extract(args) => crate::extract::run(args),
+        Command::Sim(args) => crate::sim::run(args),
         Command::Admin(args) => {
             let config = asa_server::Config::load(cli.config.as_deref(), std::env::vars())?;
             crate::admin::run(config, args)

@@ -4,6 +4,7 @@ mod admin;
 mod cli;
 mod extract;
 mod serve;
+mod sim;
 
 use clap::Parser;
 

@@ -55,8 +55,14 @@ pub fn run(file: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     rt.block_on(async move {
         let app = Application::build(config).await?;
         tracing::info!(addr = %app.addr(), "asa listening");
-        app.run_until_stopped(asa_server::app::shutdown_signal())
+        if let Some(key) = app.bootstrap_key() {
+            println!("Created a sandbox account. Its key (shown once): {key}");
+            println!("Try: curl -s 'http://{}/api/v1/amazon/product?query=B000LQXC2Q' -H 'Authorization: Bearer {key}'", app.addr());
+        }
+        app.run_until_stopped(shutdown_signal())
             .await?;
         Ok(ExitCode::SUCCESS)
     })
 }
+
+pub use asa_server::app::shutdown_signal;

@@ -1,0 +1,83 @@
+//! `asa sim`: run the Amazon simulator standalone, for offline demos, load tests and as the
+//! upstream of a test server (`ASA_UPSTREAM_URL_TEMPLATE=http://ADDR/amazon.{domain}`).
+
+use anyhow::Context;
+use asa_sim::{FaultRates, Latency, SimConfig};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+pub struct SimArgs {
+    /// Address to listen on; repeat to open several exits (each also works as an HTTP
+    /// proxy that records which exit a request took).
+    #[arg(long, default_value = "127.0.0.1:8181")]
+    pub listen: Vec<String>,
+    /// A folder of saved pages served verbatim for the ASINs they name.
+    #[arg(long)]
+    pub pages_dir: Option<String>,
+    /// Target size of generated product pages, in bytes.
+    #[arg(long)]
+    pub page_bytes: Option<usize>,
+    /// Latency added to every answer, e.g. `5s`.
+    #[arg(long)]
+    pub latency: Option<String>,
+    #[arg(long, default_value_t = 0.0)]
+    pub captcha_rate: f64,
+    #[arg(long, default_value_t = 0.0)]
+    pub error503_rate: f64,
+    #[arg(long, default_value_t = 0.0)]
+    pub reset_rate: f64,
+    #[arg(long, default_value_t = 0.0)]
+    pub truncate_rate: f64,
+    #[arg(long, default_value_t = 0.0)]
+    pub slow_rate: f64,
+    /// Extra delay of a request drawn as slow, e.g. `60s`.
+    #[arg(long, default_value = "60s")]
+    pub slow_latency: String,
+    /// Send bodies uncompressed whatever the client accepts.
+    #[arg(long)]
+    pub no_compress: bool,
+    #[arg(long, default_value_t = 0x5eed)]
+    pub seed: u64,
+}
+
+fn duration(s: &str) -> anyhow::Result<Duration> {
+    humantime::parse_duration(s).with_context(|| format!("not a duration: {s}"))
+}
+
+pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
+    crate::serve::init_logs(false);
+    let mut cfg = SimConfig::default();
+    cfg.pages_dir = args.pages_dir.map(Into::into);
+    if let Some(b) = args.page_bytes {
+        cfg.page_bytes = b;
+    }
+    if let Some(l) = &args.latency {
+        cfg.latency = Latency::Fixed(duration(l)?);
+    }
+    cfg.faults = FaultRates {
+        captcha_rate: args.captcha_rate,
+        error503_rate: args.error503_rate,
+        reset_rate: args.reset_rate,
+        truncate_rate: args.truncate_rate,
+        slow_rate: args.slow_rate,
+        slow_latency: Latency::Fixed(duration(&args.slow_latency)?),
+    };
+    cfg.compress = !args.no_compress;
+    cfg.seed = args.seed;
+    let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    rt.block_on(async move {
+        let mut listeners = Vec::new();
+        for (i, addr) in args.listen.iter().enumerate() {
+            let l = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+            listeners.push((format!("exit-{}", i + 1), l));
+        }
+        let sim = asa_sim::start(cfg, listeners).await.context("starting the simulator")?;
+        for (exit, a) in sim.addrs() {
+            println!("asa-sim {exit} listening on http://{a}  (upstream template: http://{a}/amazon.{{domain}})");
+        }
+        crate::serve::shutdown_signal().await;
+        sim.shutdown().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
