@@ -72,11 +72,14 @@ impl LocalLimiter {
         u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
     }
 
-    fn slots(&self, account: &str) -> Arc<Slots> {
+    /// Runs `f` on the account's slots, creating them on first sight; the common case takes
+    /// only the shard's read lock and clones nothing.
+    fn with_slots<R>(&self, account: &str, f: impl FnOnce(&Arc<Slots>) -> R) -> R {
         if let Some(slots) = self.accounts.get(account) {
-            return Arc::clone(&slots);
+            return f(&slots);
         }
-        Arc::clone(&self.accounts.entry(account.to_owned()).or_default())
+        let slots = Arc::clone(&self.accounts.entry(account.to_owned()).or_default());
+        f(&slots)
     }
 
     fn usage_of(state: &SlotState, now: u64, spec: LimitSpec) -> Usage {
@@ -92,16 +95,11 @@ impl LocalLimiter {
     pub fn try_admit(&self, account: &str, spec: LimitSpec) -> Result<Admission, Refusal> {
         let started = Instant::now();
         let now = self.ticks(started);
-        let slots = self.slots(account);
-        let usage = {
+        let interval = spec.interval_nanos();
+        let tolerance = spec.tolerance_nanos();
+        let (slots, usage) = self.with_slots(account, |slots| {
             let mut state = slots.lock();
-            let tat = gcra(
-                state.tat,
-                now,
-                spec.interval_nanos(),
-                spec.tolerance_nanos(),
-            )
-            .map_err(|wait| Refusal::Rate {
+            let tat = gcra(state.tat, now, interval, tolerance).map_err(|wait| Refusal::Rate {
                 retry_after: Duration::from_nanos(wait),
             })?;
             if state.in_flight >= spec.concurrency {
@@ -112,13 +110,13 @@ impl LocalLimiter {
             state.tat = tat;
             state.in_flight += 1;
             state.window.record(now, window_ticks());
-            Self::usage_of(&state, now, spec)
-        };
+            Ok((Arc::clone(slots), Self::usage_of(&state, now, spec)))
+        })?;
         Ok(Admission {
             lease: Lease::Local(LocalLease {
                 slots,
                 started,
-                rate_token: spec.interval_nanos(),
+                rate_token: interval,
                 refunded: false,
             }),
             usage,
