@@ -213,3 +213,63 @@ async fn unreachable_redis_is_an_error_at_connect() {
         Err(crate::LimitError::Config(_))
     ));
 }
+
+/// A loopback TCP relay to Redis that the test can cut, as a network fault would.
+async fn relay_to(url: &str) -> (String, tokio::sync::watch::Sender<bool>) {
+    use tokio::net::{TcpListener, TcpStream};
+    let target = url
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .expect("host:port")
+        .to_owned();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay_url = format!("redis://{}", listener.local_addr().unwrap());
+    let (cut, cut_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        loop {
+            let mut cut_rx = cut_rx.clone();
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((mut client, _)) = accepted else { return };
+                    let target = target.clone();
+                    tokio::spawn(async move {
+                        let Ok(mut redis) = TcpStream::connect(&target).await else { return };
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut client, &mut redis) => {}
+                            _ = cut_rx.changed() => {}
+                        }
+                    });
+                }
+                _ = cut_rx.changed() => return,
+            }
+        }
+    });
+    (relay_url, cut)
+}
+
+/// Redis going away after start refuses requests as `Unavailable` within `op_timeout`,
+/// instead of hanging or admitting blindly.
+#[tokio::test]
+async fn lost_redis_fails_closed() {
+    let Some(url) = redis_url() else { return };
+    let (relay_url, cut) = relay_to(&url).await;
+    let mut config = config(&relay_url, &random_prefix());
+    config.op_timeout = Duration::from_millis(500);
+    let limiter = RedisLimiter::connect(config)
+        .await
+        .expect("through the relay");
+    let spec = LimitSpec::new(10, 100.0, 100);
+    let admitted = limiter.admit("acct", spec).await.expect("admitted");
+    admitted.release().await;
+    cut.send(true).unwrap();
+    match limiter.admit("acct", spec).await {
+        Err(refusal @ Refusal::Unavailable { .. }) => assert_eq!(refusal.retry_after_secs(), 1),
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    assert!(matches!(
+        limiter.capacity().await,
+        Err(Refusal::Unavailable { .. })
+    ));
+    assert!(limiter.usage("acct", spec).await.is_err());
+}
