@@ -12,6 +12,8 @@ use tokio::runtime::Runtime;
 
 /// Limits that never refuse, so every call does the full admit path.
 const OPEN: LimitSpec = LimitSpec::new(1_000_000, 1e9, 1_000_000_000);
+/// Limits that refuse all but the first call: the path of an account in overload.
+const SHUT: LimitSpec = LimitSpec::new(1_000_000, 0.001, 1);
 const ACCOUNTS: usize = 1_000;
 
 fn accounts() -> Vec<String> {
@@ -80,6 +82,14 @@ fn in_process(c: &mut Criterion) {
         })
         .collect();
     report("in-process admit+drop (single calls)", samples);
+    let samples = (0..200_000)
+        .map(|n| {
+            let start = Instant::now();
+            drop(black_box(limiter.try_admit(&names[n % ACCOUNTS], SHUT)));
+            start.elapsed()
+        })
+        .collect();
+    report("in-process refused admit (single calls)", samples);
 }
 
 fn redis(c: &mut Criterion) {
@@ -102,10 +112,15 @@ fn redis(c: &mut Criterion) {
         })
     });
 
-    let (admit_drop, admit, admit_release) = rt.block_on(async {
+    let (admit_drop, admit, admit_release, refused) = rt.block_on(async {
         let (mut admit_drop, mut admit, mut admit_release) = (vec![], vec![], vec![]);
+        let mut refused = vec![];
         for n in 0..20_000 {
             let name = &names[n % ACCOUNTS];
+            let start = Instant::now();
+            drop(black_box(limiter.admit("shut", SHUT).await));
+            refused.push(start.elapsed());
+
             let start = Instant::now();
             drop(limiter.admit(name, OPEN).await);
             admit_drop.push(start.elapsed());
@@ -116,7 +131,7 @@ fn redis(c: &mut Criterion) {
             admission.release().await;
             admit_release.push(start.elapsed());
         }
-        (admit_drop, admit, admit_release)
+        (admit_drop, admit, admit_release, refused)
     });
     report(
         "redis admit+drop (single calls; release spawned)",
@@ -124,6 +139,7 @@ fn redis(c: &mut Criterion) {
     );
     report("redis admit alone", admit);
     report("redis admit+release (both awaited)", admit_release);
+    report("redis refused admit", refused);
 }
 
 criterion_group! {
