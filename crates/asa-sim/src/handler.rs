@@ -89,6 +89,8 @@ pub struct App {
     cache: PageCache,
     saved: Option<SavedPages>,
     flaky: Mutex<HashMap<String, u32>>,
+    /// Faults forced on every product/search request through an exit.
+    exit_faults: Mutex<HashMap<String, Fault>>,
     draws: RateDraws,
 }
 
@@ -99,6 +101,7 @@ impl App {
             cache: PageCache::new(cfg.cache_bytes),
             draws: RateDraws::new(cfg.seed),
             flaky: Mutex::new(HashMap::new()),
+            exit_faults: Mutex::new(HashMap::new()),
             saved,
             cfg,
         }
@@ -161,12 +164,12 @@ impl App {
             },
             Target::Product { asin } => {
                 record.asin = Some(asin.clone());
-                self.product(&routed, asin).await
+                self.product(&routed, asin, exit).await
             }
             Target::Search { query, page, sort } => {
                 record.query = Some(query.clone());
                 record.page = Some(*page);
-                self.search(&routed, query, *page, *sort).await
+                self.search(&routed, query, *page, *sort, exit).await
             }
             Target::Other => Outcome::html(404, blocks::not_found(routed.marketplace), "block"),
         };
@@ -189,11 +192,37 @@ impl App {
             .await
     }
 
-    async fn product(&self, routed: &Routed, asin: &str) -> Outcome {
+    /// A fault forced on exit `exit`, with its delay when it is `Slow`.
+    fn exit_fault(&self, exit: &str) -> Option<(Fault, Duration)> {
+        let forced = *self
+            .exit_faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(exit)?;
+        let delay = match forced {
+            Fault::Slow => self.cfg.faults.slow_latency.sample(self.draws.unit()),
+            _ => Duration::ZERO,
+        };
+        Some((forced, delay))
+    }
+
+    pub fn set_exit_fault(&self, exit: &str, fault: Option<Fault>) {
+        let mut map = self.exit_faults.lock().unwrap_or_else(|e| e.into_inner());
+        match fault {
+            Some(f) => map.insert(exit.to_string(), f),
+            None => map.remove(exit),
+        };
+    }
+
+    async fn product(&self, routed: &Routed, asin: &str, exit: &str) -> Outcome {
         let m = routed.marketplace;
         let mut fault = None;
         let mut delay = Duration::ZERO;
-        match magic_product(asin) {
+        let magic = match self.exit_fault(exit) {
+            Some((f, d)) => Some(MagicProduct::Fault(f, d)),
+            None => magic_product(asin),
+        };
+        match magic {
             Some(MagicProduct::Fault(f, d)) => (fault, delay) = (Some(f), d),
             Some(MagicProduct::Flaky(n)) => {
                 let mut counts = self.flaky.lock().unwrap_or_else(|e| e.into_inner());
@@ -295,14 +324,24 @@ impl App {
         })
     }
 
-    async fn search(&self, routed: &Routed, query: &str, page: u32, sort: SortBy) -> Outcome {
+    async fn search(
+        &self,
+        routed: &Routed,
+        query: &str,
+        page: u32,
+        sort: SortBy,
+        exit: &str,
+    ) -> Outcome {
         let m = routed.marketplace;
         let lang = routed.language.clone();
-        let (fault, delay) =
-            match magic_search(query, page).or_else(|| self.draws.draw(&self.cfg.faults)) {
-                Some((f, d)) => (Some(f), d),
-                None => (None, Duration::ZERO),
-            };
+        let drawn = self
+            .exit_fault(exit)
+            .or_else(|| magic_search(query, page))
+            .or_else(|| self.draws.draw(&self.cfg.faults));
+        let (fault, delay) = match drawn {
+            Some((f, d)) => (Some(f), d),
+            None => (None, Duration::ZERO),
+        };
         let mut out = match fault {
             Some(Fault::Captcha) => Outcome::html(200, blocks::captcha(m, query), "block"),
             Some(Fault::WafChallenge) => Outcome::html(202, blocks::waf_challenge(query), "block"),

@@ -1,7 +1,9 @@
 //! Starting and stopping a simulator: one accept loop per listener ("exit"), a task per
-//! connection, graceful shutdown.
+//! connection, per-exit control (pause an exit so it refuses connections, or make it a
+//! "burned" exit that Amazon always blocks), graceful shutdown.
 
 use crate::config::SimConfig;
+use crate::faults::Fault;
 use crate::handler::App;
 use crate::http::serve_connection;
 use crate::log::RequestRecord;
@@ -25,6 +27,8 @@ pub enum SimError {
     Bind(std::io::Error),
     #[error("a simulator needs at least one listener")]
     NoListener,
+    #[error("no exit named {0}")]
+    UnknownExit(String),
 }
 
 /// How long `shutdown` waits for requests in flight.
@@ -37,13 +41,20 @@ struct Active {
     idle: Notify,
 }
 
+/// One listener: its id, address, stop signal and accept loop (none while paused).
+#[derive(Debug)]
+struct Exit {
+    id: String,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    accept_loop: Option<JoinHandle<()>>,
+}
+
 /// A running simulator.
 #[derive(Debug)]
 pub struct SimHandle {
-    exits: Vec<(String, SocketAddr)>,
+    exits: Vec<Exit>,
     app: Arc<App>,
-    shutdown: watch::Sender<bool>,
-    accept_loops: Vec<JoinHandle<()>>,
     active: Arc<Active>,
 }
 
@@ -58,46 +69,39 @@ pub async fn start(
     let saved = match &cfg.pages_dir {
         Some(dir) => {
             let d = dir.clone();
-            let loaded = tokio::task::spawn_blocking(move || SavedPages::load(&d))
-                .await
-                .map_err(|e| SimError::PagesDir {
-                    path: dir.display().to_string(),
-                    source: std::io::Error::other(e),
-                })?;
-            Some(loaded.map_err(|source| SimError::PagesDir {
+            let pages_dir_error = |source| SimError::PagesDir {
                 path: dir.display().to_string(),
                 source,
-            })?)
+            };
+            let loaded = tokio::task::spawn_blocking(move || SavedPages::load(&d))
+                .await
+                .map_err(|e| pages_dir_error(std::io::Error::other(e)))?;
+            Some(loaded.map_err(pages_dir_error)?)
         }
         None => None,
     };
     if let Some(s) = &saved {
         tracing::info!(pages = s.len(), "asa-sim indexed saved pages");
     }
-    let app = Arc::new(App::new(cfg, saved));
-    let (tx, rx) = watch::channel(false);
-    let active = Arc::new(Active::default());
-    let mut exits = Vec::new();
-    let mut accept_loops = Vec::new();
+    let mut handle = SimHandle {
+        exits: Vec::new(),
+        app: Arc::new(App::new(cfg, saved)),
+        active: Arc::new(Active::default()),
+    };
     for (id, listener) in listeners {
         let addr = listener.local_addr().map_err(SimError::Bind)?;
         tracing::info!(exit = %id, %addr, "asa-sim listening");
-        exits.push((id.clone(), addr));
-        accept_loops.push(tokio::spawn(accept_loop(
-            listener,
-            Arc::from(id),
-            app.clone(),
-            rx.clone(),
-            active.clone(),
-        )));
+        let (stop, _) = watch::channel(false);
+        let mut exit = Exit {
+            id,
+            addr,
+            stop,
+            accept_loop: None,
+        };
+        spawn_accept(&handle.app, &handle.active, &mut exit, listener);
+        handle.exits.push(exit);
     }
-    Ok(SimHandle {
-        exits,
-        app,
-        shutdown: tx,
-        accept_loops,
-        active,
-    })
+    Ok(handle)
 }
 
 /// Starts a simulator on one `127.0.0.1:0` listener, exit id `exit-1`.
@@ -112,7 +116,7 @@ async fn accept_loop(
     listener: TcpListener,
     exit: Arc<str>,
     app: Arc<App>,
-    mut shutdown: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
     active: Arc<Active>,
 ) {
     loop {
@@ -120,7 +124,7 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     active.count.fetch_add(1, Ordering::SeqCst);
-                    let (exit, app, rx, active) = (exit.clone(), app.clone(), shutdown.clone(), active.clone());
+                    let (exit, app, rx, active) = (exit.clone(), app.clone(), stop.clone(), active.clone());
                     tokio::spawn(async move {
                         serve_connection(stream, exit, app, rx).await;
                         if active.count.fetch_sub(1, Ordering::SeqCst) == 1 {
@@ -134,25 +138,43 @@ async fn accept_loop(
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
-            _ = shutdown.changed() => return,
+            _ = stop.changed() => return,
         }
     }
 }
 
+fn spawn_accept(app: &Arc<App>, active: &Arc<Active>, exit: &mut Exit, listener: TcpListener) {
+    exit.stop.send_replace(false);
+    exit.accept_loop = Some(tokio::spawn(accept_loop(
+        listener,
+        Arc::from(exit.id.as_str()),
+        app.clone(),
+        exit.stop.subscribe(),
+        active.clone(),
+    )));
+}
+
 impl SimHandle {
+    fn exit_mut(&mut self, id: &str) -> Result<&mut Exit, SimError> {
+        self.exits
+            .iter_mut()
+            .find(|e| e.id == id)
+            .ok_or_else(|| SimError::UnknownExit(id.to_string()))
+    }
+
     /// Every exit with its address.
     pub fn addrs(&self) -> Vec<(String, SocketAddr)> {
-        self.exits.clone()
+        self.exits.iter().map(|e| (e.id.clone(), e.addr)).collect()
     }
 
     /// The first exit's address.
     pub fn addr(&self) -> SocketAddr {
-        self.exits[0].1
+        self.exits[0].addr
     }
 
     /// The address of exit `id`.
     pub fn exit_addr(&self, id: &str) -> Option<SocketAddr> {
-        self.exits.iter().find(|(e, _)| e == id).map(|(_, a)| *a)
+        self.exits.iter().find(|e| e.id == id).map(|e| e.addr)
     }
 
     /// `http://127.0.0.1:PORT/amazon.{domain}`: the upstream URL template for tests.
@@ -170,11 +192,48 @@ impl SimHandle {
         self.app.clear();
     }
 
+    /// Makes every product and search request through exit `id` meet `fault` (a proxy
+    /// whose IP Amazon has burned: `Some(Fault::Captcha)`), or lifts it with `None`.
+    pub fn set_exit_fault(&self, id: &str, fault: Option<Fault>) -> Result<(), SimError> {
+        if self.exit_addr(id).is_none() {
+            return Err(SimError::UnknownExit(id.to_string()));
+        }
+        self.app.set_exit_fault(id, fault);
+        Ok(())
+    }
+
+    /// Closes exit `id`'s listener, so new connections are refused, and closes its idle
+    /// connections. Requests in flight finish.
+    pub async fn pause_exit(&mut self, id: &str) -> Result<(), SimError> {
+        let exit = self.exit_mut(id)?;
+        exit.stop.send_replace(true);
+        if let Some(task) = exit.accept_loop.take() {
+            let _ = task.await;
+        }
+        Ok(())
+    }
+
+    /// Listens again on exit `id`'s address after `pause_exit`.
+    pub async fn resume_exit(&mut self, id: &str) -> Result<(), SimError> {
+        let addr = self.exit_mut(id)?.addr;
+        if self.exit_mut(id)?.accept_loop.is_some() {
+            return Ok(());
+        }
+        let listener = TcpListener::bind(addr).await.map_err(SimError::Bind)?;
+        let (app, active) = (self.app.clone(), self.active.clone());
+        spawn_accept(&app, &active, self.exit_mut(id)?, listener);
+        Ok(())
+    }
+
     /// Stops accepting, lets requests in flight finish (up to 10 s), then returns.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
-        for task in self.accept_loops {
-            let _ = task.await;
+        for exit in &self.exits {
+            exit.stop.send_replace(true);
+        }
+        for exit in self.exits {
+            if let Some(task) = exit.accept_loop {
+                let _ = task.await;
+            }
         }
         let deadline = tokio::time::Instant::now() + GRACE;
         while self.active.count.load(Ordering::SeqCst) > 0 {

@@ -286,3 +286,88 @@ async fn keep_alive_serves_many_requests_on_one_connection_and_shutdown_stops_li
         .await;
     assert!(after.is_err());
 }
+
+#[tokio::test]
+async fn an_exit_can_be_burned_paused_and_restored() {
+    let listeners = vec![
+        (
+            "exit-1".to_string(),
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        ),
+        (
+            "exit-2".to_string(),
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        ),
+    ];
+    let mut s = asa_sim::start(small(), listeners).await.unwrap();
+    let via = |addr: std::net::SocketAddr| {
+        reqwest::Client::builder()
+            .proxy(reqwest::Proxy::http(format!("http://{addr}")).unwrap())
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    };
+    let (one, two) = (
+        s.exit_addr("exit-1").unwrap(),
+        s.exit_addr("exit-2").unwrap(),
+    );
+
+    // A burned exit: Amazon answers every request through it with a captcha.
+    s.set_exit_fault("exit-1", Some(asa_sim::Fault::Captcha))
+        .unwrap();
+    let body = via(one)
+        .get("http://www.amazon.com/dp/B0057OC5O8")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("validateCaptcha"));
+    let body = via(two)
+        .get("http://www.amazon.com/dp/B0057OC5O8")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("productTitle"));
+    s.set_exit_fault("exit-1", None).unwrap();
+    let body = via(one)
+        .get("http://www.amazon.com/s?k=lamp")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("s-search-result"));
+    assert!(s.set_exit_fault("exit-9", None).is_err());
+
+    // A paused exit refuses connections; resumed, it answers on the same address.
+    s.pause_exit("exit-2").await.unwrap();
+    let err = via(two)
+        .get("http://www.amazon.com/dp/B0057OC5O8")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_connect(), "{err}");
+    let ok = via(one)
+        .get("http://www.amazon.com/dp/B0057OC5O8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    s.resume_exit("exit-2").await.unwrap();
+    assert_eq!(s.exit_addr("exit-2"), Some(two));
+    let ok = via(two)
+        .get("http://www.amazon.com/dp/B0057OC5O8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    let exits: Vec<String> = s.requests().into_iter().map(|r| r.exit).collect();
+    assert_eq!(exits, ["exit-1", "exit-2", "exit-1", "exit-1", "exit-2"]);
+    s.shutdown().await;
+}
