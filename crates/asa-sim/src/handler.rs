@@ -62,7 +62,6 @@ struct Outcome {
     key: Option<String>,
     fault: Option<Fault>,
     source: &'static str,
-    delay: Duration,
     location: Option<String>,
     content_type: &'static str,
 }
@@ -75,7 +74,6 @@ impl Outcome {
             key: None,
             fault: None,
             source,
-            delay: Duration::ZERO,
             location: None,
             content_type: "text/html;charset=UTF-8",
         }
@@ -145,6 +143,21 @@ impl App {
             elapsed_ms: 0,
         };
         let head_only = req.method == "HEAD";
+        // Decide the fault first and wait before building the body, so a request that
+        // waits (5 s in the benchmarks) holds no page in memory meanwhile.
+        let (fault, fault_delay) = match &routed.target {
+            Target::Product { asin } => self.product_fault(asin, exit),
+            Target::Search { query, page, .. } => self.search_fault(query, *page, exit),
+            _ => (None, Duration::ZERO),
+        };
+        let is_fetch = req.method == "GET" || head_only;
+        let delay = self.cfg.latency.sample(self.draws.unit()) + fault_delay;
+        if is_fetch
+            && !matches!(routed.target, Target::SimRequests | Target::SimClear)
+            && !delay.is_zero()
+        {
+            tokio::time::sleep(delay).await;
+        }
         let outcome = match &routed.target {
             Target::SimRequests => {
                 let json = serde_json::to_vec(&self.log.snapshot()).unwrap_or_default();
@@ -158,25 +171,21 @@ impl App {
                 content_type: "text/plain;charset=UTF-8",
                 ..Outcome::html(501, "CONNECT is not supported: asa-sim is a plain-HTTP proxy; send absolute-form GET requests.\n".into(), "block")
             },
-            _ if req.method != "GET" && !head_only => Outcome {
+            _ if !is_fetch => Outcome {
                 content_type: "text/plain;charset=UTF-8",
                 ..Outcome::html(405, "Method Not Allowed\n".into(), "block")
             },
             Target::Product { asin } => {
                 record.asin = Some(asin.clone());
-                self.product(&routed, asin, exit).await
+                self.product(&routed, asin, fault).await
             }
             Target::Search { query, page, sort } => {
                 record.query = Some(query.clone());
                 record.page = Some(*page);
-                self.search(&routed, query, *page, *sort, exit).await
+                self.search(&routed, query, *page, *sort, fault).await
             }
             Target::Other => Outcome::html(404, blocks::not_found(routed.marketplace), "block"),
         };
-        let delay = self.cfg.latency.sample(self.draws.unit()) + outcome.delay;
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
         let action = match outcome.fault {
             Some(Fault::Reset) => Action::Reset,
             Some(Fault::Truncate) => Action::Truncate,
@@ -214,8 +223,8 @@ impl App {
         };
     }
 
-    async fn product(&self, routed: &Routed, asin: &str, exit: &str) -> Outcome {
-        let m = routed.marketplace;
+    /// The fault a product request meets: exit override, magic ASIN, then rates.
+    fn product_fault(&self, asin: &str, exit: &str) -> (Option<Fault>, Duration) {
         let mut fault = None;
         let mut delay = Duration::ZERO;
         let magic = match self.exit_fault(exit) {
@@ -238,6 +247,11 @@ impl App {
                 }
             }
         }
+        (fault, delay)
+    }
+
+    async fn product(&self, routed: &Routed, asin: &str, fault: Option<Fault>) -> Outcome {
+        let m = routed.marketplace;
         let lang = routed.language.as_str();
         let mut out = match fault {
             Some(Fault::Captcha) => Outcome::html(200, blocks::captcha(m, asin), "block"),
@@ -266,7 +280,6 @@ impl App {
             }
         };
         out.fault = fault;
-        out.delay = delay;
         out
     }
 
@@ -324,24 +337,28 @@ impl App {
         })
     }
 
+    /// The fault a search request meets: exit override, magic query, then rates.
+    fn search_fault(&self, query: &str, page: u32, exit: &str) -> (Option<Fault>, Duration) {
+        let drawn = self
+            .exit_fault(exit)
+            .or_else(|| magic_search(query, page))
+            .or_else(|| self.draws.draw(&self.cfg.faults));
+        match drawn {
+            Some((f, d)) => (Some(f), d),
+            None => (None, Duration::ZERO),
+        }
+    }
+
     async fn search(
         &self,
         routed: &Routed,
         query: &str,
         page: u32,
         sort: SortBy,
-        exit: &str,
+        fault: Option<Fault>,
     ) -> Outcome {
         let m = routed.marketplace;
         let lang = routed.language.clone();
-        let drawn = self
-            .exit_fault(exit)
-            .or_else(|| magic_search(query, page))
-            .or_else(|| self.draws.draw(&self.cfg.faults));
-        let (fault, delay) = match drawn {
-            Some((f, d)) => (Some(f), d),
-            None => (None, Duration::ZERO),
-        };
         let mut out = match fault {
             Some(Fault::Captcha) => Outcome::html(200, blocks::captcha(m, query), "block"),
             Some(Fault::WafChallenge) => Outcome::html(202, blocks::waf_challenge(query), "block"),
@@ -381,7 +398,6 @@ impl App {
             }
         };
         out.fault = fault;
-        out.delay = delay;
         out
     }
 
