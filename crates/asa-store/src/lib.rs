@@ -14,7 +14,8 @@
 //! - [`clock`]: the time source, replaceable in tests.
 //! - [`error`]: [`StoreError`] and [`ReserveError`].
 //! - `secret`: key generation, hashing and ids.
-//! - `sql`: the SQL backend, one implementation per dialect switch (SQLite, PostgreSQL).
+//! - `sql`: the backend: one SQL implementation whose dialect (SQLite or PostgreSQL)
+//!   changes only how write transactions begin, row locks and the migrations.
 
 pub mod clock;
 pub mod error;

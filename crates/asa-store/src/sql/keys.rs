@@ -122,10 +122,9 @@ impl SqlStore {
             return Ok(KeyStatus::Revoked);
         }
         let now_ms = to_ms(now);
-        let stale = record
-            .last_used_at
-            .map_or(true, |t| to_ms(t) < now_ms - LAST_USED_RESOLUTION_MS);
-        if stale {
+        let fresh = matches!(record.last_used_at,
+            Some(t) if to_ms(t) >= now_ms - LAST_USED_RESOLUTION_MS);
+        if !fresh {
             let touched = sqlx::query(
                 "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 \
                  AND (last_used_at IS NULL OR last_used_at < $3)",

@@ -126,7 +126,9 @@ impl SqlStore {
                         .max_lifetime(None)
                 } else {
                     AnyPoolOptions::new().max_connections(max)
-                };
+                }
+                // A local file cannot drop a connection: the ping would be a wasted round trip.
+                .test_before_acquire(false);
                 let pool = pool_options
                     .after_connect(move |conn, _| {
                         Box::pin(async move {
