@@ -3,6 +3,7 @@
 
 use crate::cache::PageCache;
 use crate::config::SimConfig;
+use crate::encoding::{encode, negotiate};
 use crate::faults::{
     magic_product, magic_search, Fault, MagicProduct, RateDraws, HUGE_PAGE_BYTES, REDIRECT_TARGET,
 };
@@ -14,7 +15,6 @@ use crate::truth::{product_truth, search_truth};
 use asa_model::{Marketplace, SortBy};
 use bytes::Bytes;
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -470,65 +470,5 @@ fn plain(status: u16, content_type: &str, body: Bytes) -> Response {
         body,
         action: Action::Send,
         head_only: false,
-    }
-}
-
-/// `br` when accepted, else `gzip`, else identity (q=0 excludes).
-fn negotiate(accept: Option<&str>) -> Option<&'static str> {
-    let accept = accept?;
-    let accepted = |name: &str| {
-        accept.split(',').any(|item| {
-            let mut parts = item.split(';');
-            let coding = parts.next().unwrap_or("").trim();
-            let q = parts
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
-            coding.eq_ignore_ascii_case(name) && q > 0.0
-        })
-    };
-    if accepted("br") {
-        Some("br")
-    } else if accepted("gzip") {
-        Some("gzip")
-    } else {
-        None
-    }
-}
-
-fn encode(body: &[u8], encoding: &str) -> Bytes {
-    let mut out = Vec::with_capacity(body.len() / 5);
-    let ok = match encoding {
-        "br" => {
-            let params = brotli::enc::BrotliEncoderParams {
-                quality: 5,
-                lgwin: 22,
-                ..Default::default()
-            };
-            brotli::BrotliCompress(&mut &body[..], &mut out, &params).is_ok()
-        }
-        _ => {
-            let mut enc = flate2::write::GzEncoder::new(&mut out, flate2::Compression::new(5));
-            enc.write_all(body)
-                .and_then(|_| enc.finish().map(|_| ()))
-                .is_ok()
-        }
-    };
-    if !ok {
-        tracing::error!(encoding, "encoding a simulated page failed");
-    }
-    Bytes::from(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn encoding_negotiation() {
-        assert_eq!(negotiate(Some("gzip, deflate, br")), Some("br"));
-        assert_eq!(negotiate(Some("gzip, br;q=0")), Some("gzip"));
-        assert_eq!(negotiate(Some("identity")), None);
-        assert_eq!(negotiate(None), None);
     }
 }

@@ -28,13 +28,15 @@
 //! - [`faults`]: magic ASINs/queries and seeded rate draws.
 //! - [`routing`]: request -> marketplace, language, page.
 //! - [`saved`]: the directory of saved pages.
-//! - [`handler`], [`http`], [`cache`], [`log`]: the server: per-request plan, a small
-//!   HTTP/1.1 server with socket-level faults, the bounded page cache, the request log.
+//! - [`handler`], [`http`], [`cache`], [`encoding`], [`log`]: the server: per-request
+//!   plan, a small HTTP/1.1 server with socket-level faults, the bounded page cache,
+//!   gzip/br, the request log.
 //! - [`sim`]: `start`, `start_local` and `SimHandle`.
 
 pub mod cache;
 pub mod config;
 pub mod detrand;
+pub mod encoding;
 pub mod faults;
 pub mod handler;
 pub mod http;
