@@ -126,9 +126,12 @@ pub fn parse_count(text: &str, m: Marketplace) -> Option<u64> {
 /// Parses a star rating ("4.5 out of 5 stars", "4,5 von 5 Sternen", "5つ星のうち4.3").
 pub fn parse_rating(text: &str) -> Option<f64> {
     let s = normalize_digits(text);
-    // Japanese puts the scale first: "5つ星のうち4.3".
-    let s = match s.find("のうち") {
-        Some(i) => s[i + "のうち".len()..].to_string(),
+    // Japanese and Turkish put the scale first: "5つ星のうち4.3", "5 yıldız üzerinden 4,2".
+    let s = match ["のうち", "üzerinden"]
+        .iter()
+        .find_map(|m| s.find(m).map(|i| i + m.len()))
+    {
+        Some(i) => s[i..].to_string(),
         None => s,
     };
     let start = s.find(|c: char| c.is_ascii_digit())?;
@@ -188,6 +191,7 @@ mod tests {
         assert_eq!(parse_rating("4.5 out of 5 stars"), Some(4.5));
         assert_eq!(parse_rating("4,5 von 5 Sternen"), Some(4.5));
         assert_eq!(parse_rating("5つ星のうち4.3"), Some(4.3));
+        assert_eq!(parse_rating("5 yıldız üzerinden 4,2"), Some(4.2));
     }
 
     proptest::proptest! {

@@ -138,31 +138,12 @@ pub fn star_distribution(c: &Collected) -> Option<Vec<StarShare>> {
     for row in &c.histogram {
         let Some(text) = clean(row) else { continue };
         let text = normalize_digits(&text).replace('\u{066a}', "%");
-        let Some(star) = text
-            .chars()
-            .find(|c| ('1'..='5').contains(c))
-            .and_then(|c| c.to_digit(10))
-        else {
+        let Some((star, pct)) = star_row(&text) else {
             continue;
         };
-        let Some(pct_at) = text.rfind('%') else {
-            continue;
-        };
-        let before = text[..pct_at].trim_end();
-        let digits: String = before
-            .chars()
-            .rev()
-            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        let Ok(pct) = digits.replace(',', ".").parse::<f64>() else {
-            continue;
-        };
-        if (0.0..=100.0).contains(&pct) && !out.iter().any(|s| u32::from(s.rating) == star) {
+        if (0.0..=100.0).contains(&pct) && !out.iter().any(|s| s.rating == star) {
             out.push(StarShare {
-                rating: star as u8,
+                rating: star,
                 percentage: pct,
             });
         }
@@ -171,6 +152,34 @@ pub fn star_distribution(c: &Collected) -> Option<Vec<StarShare>> {
         out.sort_by(|a, b| b.rating.cmp(&a.rating));
         out
     })
+}
+
+/// (stars, percent) of one histogram row. The row's star is the last lone digit before
+/// its percentage: newer rows repeat every star label in hidden text before their own.
+fn star_row(text: &str) -> Option<(u8, f64)> {
+    let pct_at = text.rfind('%')?;
+    let before = text[..pct_at].trim_end();
+    let digits_len: usize = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+        .map(char::len_utf8)
+        .sum();
+    let pct = before[before.len() - digits_len..]
+        .replace(',', ".")
+        .parse::<f64>()
+        .ok()?;
+    let label = before[..before.len() - digits_len].as_bytes();
+    let star = (0..label.len()).rev().find_map(|i| {
+        // A star label digit stands alone and is not itself a percentage.
+        let next = label[i + 1..].iter().find(|b| !b.is_ascii_whitespace());
+        let lone = label[i].is_ascii_digit()
+            && !label.get(i + 1).is_some_and(u8::is_ascii_digit)
+            && !(i > 0 && label[i - 1].is_ascii_digit())
+            && next != Some(&b'%');
+        (lone && (b'1'..=b'5').contains(&label[i])).then(|| label[i] - b'0')
+    })?;
+    Some((star, pct))
 }
 
 /// The breadcrumb ladder; `rank` is the page's rank in one of its steps, when the
@@ -244,6 +253,22 @@ mod tests {
             (12345, "Hogar y cocina")
         );
         assert!(parse_ranks("no rank here", Us).is_empty());
+    }
+
+    #[test]
+    fn histogram_rows() {
+        let c = Collected {
+            histogram: vec![
+                "5 star 4 star 3 star 2 star 1 star 5 star 71%".into(),
+                "5 star 4 star 3 star 2 star 1 star 4 star 71% 18% 5% 18%".into(),
+                "\u{0663} نجوم \u{0665}\u{066a}".into(),
+                "no share".into(),
+            ],
+            ..Default::default()
+        };
+        let d = star_distribution(&c).unwrap_or_default();
+        let got: Vec<(u8, f64)> = d.iter().map(|s| (s.rating, s.percentage)).collect();
+        assert_eq!(got, vec![(5, 71.0), (4, 18.0), (3, 5.0)]);
     }
 
     #[test]

@@ -33,6 +33,7 @@ const BRAND_LABELS: &[&str] = &[
     "Merk:",
     "Marka:",
     "Märke:",
+    "Varumärke:",
     "ブランド:",
     "العلامة التجارية:",
 ];

@@ -96,11 +96,11 @@ const SLOT_SELECTORS: &[(Slot, &str)] = &[
     (Slot::Availability, "#availability, #availability_feature_div .a-color-success"),
     (Slot::OutOfStock, "#outOfStock .a-color-price, #outOfStock"),
     (Slot::AvailLegacy, ".availGreen, .availRed, .availOrange, #scarcity"),
-    (Slot::RatingText, "#averageCustomerReviews .a-icon-alt, #acrPopover .a-icon-alt, #acr-average-stars-rating-text, #averageCustomerReviews_feature_div .a-icon-alt"),
+    (Slot::RatingText, "#averageCustomerReviews .a-icon-alt, #acrPopover .a-icon-alt, #acr-average-stars-rating-text, #averageCustomerReviews_feature_div .a-icon-alt, #acrCustomerReviewLink .a-icon-alt"),
     (Slot::ReviewsText, "#acrCustomerReviewText"),
-    (Slot::MobileReviews, "#rating-stars .review-count, #acrCount"),
+    (Slot::MobileReviews, "#rating-stars .review-count, #acrCount, #acrCustomerReviewLink .a-size-base"),
     (Slot::Questions, "#askATFLink"),
-    (Slot::Description, "#productDescription"),
+    (Slot::Description, "#productDescription, #description-and-details-content, #description-link span"),
     (Slot::BookDescription, "#bookDescription_feature_div .a-expander-content, #bookDescription_feature_div"),
     (Slot::MerchantInfo, "#merchant-info, #ships-from"),
     (Slot::SellerName, "#sellerProfileTriggerId"),
@@ -128,7 +128,7 @@ const LIST_CAP: usize = 512;
 #[derive(Debug, Default)]
 pub struct Collected {
     pub slots: Vec<String>,
-    active: Vec<bool>,
+    pub(super) active: Vec<bool>,
     pub canonical: Option<String>,
     pub og_url: Option<String>,
     pub asin_input: Option<String>,
@@ -217,22 +217,30 @@ fn on_element<'h>(
     }
 }
 
-fn on_text<'h>(
+/// One selector entry with both an element and a text handler: the selector VM is the
+/// pass's main cost, so each selector is compiled once.
+fn both<'h>(
     hs: &mut Handlers<'h>,
     selector: &str,
-    mut f: impl FnMut(&mut Collected, &str) + 'h,
+    mut on_el: impl FnMut(&mut Collected, &Element) + 'h,
+    mut on_txt: impl FnMut(&mut Collected, &str) + 'h,
     st: &State,
 ) {
-    let st = st.clone();
+    let (st1, st2) = (st.clone(), st.clone());
     if let Some(s) = sel(selector) {
         hs.push((
             s,
-            ElementContentHandlers::default().text(move |t: &mut TextChunk| {
-                if is_text(t) {
-                    f(&mut st.borrow_mut(), t.as_str());
-                }
-                Ok(())
-            }),
+            ElementContentHandlers::default()
+                .element(move |el: &mut Element| {
+                    on_el(&mut st1.borrow_mut(), el);
+                    Ok(())
+                })
+                .text(move |t: &mut TextChunk| {
+                    if is_text(t) {
+                        on_txt(&mut st2.borrow_mut(), t.as_str());
+                    }
+                    Ok(())
+                }),
         ));
     }
 }
@@ -244,7 +252,7 @@ fn list<'h>(
     pick: fn(&mut Collected) -> &mut Vec<String>,
     st: &State,
 ) {
-    on_element(
+    both(
         hs,
         selector,
         move |c, _| {
@@ -253,11 +261,6 @@ fn list<'h>(
                 l.push(String::new());
             }
         },
-        st,
-    );
-    on_text(
-        hs,
-        selector,
         move |c, t| {
             if let Some(last) = pick(c).last_mut() {
                 if last.len() < SLOT_CAP {
@@ -278,8 +281,13 @@ fn first_attr(slot: &mut Option<String>, el: &Element, name: &str) {
 fn handlers<'h>(st: &State) -> Handlers<'h> {
     let mut hs: Handlers<'h> = Vec::with_capacity(80);
     for &(slot, selector) in SLOT_SELECTORS {
-        on_element(&mut hs, selector, move |c, _| c.start(slot), st);
-        on_text(&mut hs, selector, move |c, t| c.push(slot, t), st);
+        both(
+            &mut hs,
+            selector,
+            move |c, _| c.start(slot),
+            move |c, t| c.push(slot, t),
+            st,
+        );
     }
     on_element(
         &mut hs,
@@ -370,7 +378,7 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
         st,
     );
     let cells = "#prodDetails th, #prodDetails td, #productOverview_feature_div td, #technicalSpecifications_section_1 th, #technicalSpecifications_section_1 td, #tech-specs-desktop th, #tech-specs-desktop td, #productDetails_techSpec_section_1 th, #productDetails_techSpec_section_1 td, #productDetails_detailBullets_sections1 th, #productDetails_detailBullets_sections1 td";
-    on_element(
+    both(
         &mut hs,
         cells,
         |c, _| {
@@ -380,11 +388,6 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
                 }
             }
         },
-        st,
-    );
-    on_text(
-        &mut hs,
-        cells,
         |c, t| {
             if let Some(cell) = c.detail_rows.last_mut().and_then(|r| r.last_mut()) {
                 if cell.len() < SLOT_CAP {
@@ -400,7 +403,7 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
         |c| &mut c.detail_bullets,
         st,
     );
-    on_element(
+    both(
         &mut hs,
         "#wayfinding-breadcrumbs_feature_div a, #wayfinding-breadcrumbs_container a",
         |c, el| {
@@ -409,11 +412,6 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
                     .push((String::new(), el.get_attribute("href")));
             }
         },
-        st,
-    );
-    on_text(
-        &mut hs,
-        "#wayfinding-breadcrumbs_feature_div a, #wayfinding-breadcrumbs_container a",
         |c, t| {
             if let Some(last) = c.breadcrumbs.last_mut() {
                 if last.0.len() < 1024 {
@@ -540,8 +538,8 @@ mod tests {
             assert!(s.parse::<Selector>().is_ok(), "{s}");
         }
         let st: State = Rc::new(RefCell::new(Collected::default()));
-        // 2 handlers per slot plus the fixed ones; a selector that fails to parse is dropped.
-        assert_eq!(handlers(&st).len(), SLOT_SELECTORS.len() * 2 + 33);
+        // One entry per slot plus the fixed ones; a selector that fails to parse is dropped.
+        assert_eq!(handlers(&st).len(), SLOT_SELECTORS.len() + 27);
     }
 
     #[test]
