@@ -83,6 +83,7 @@ impl Application {
             limiter,
             upstream,
             sandbox,
+            metrics: crate::metrics::Metrics::default(),
         });
         Ok(Application {
             listener,

@@ -91,7 +91,21 @@ async fn run(
         marketplace: locale.marketplace,
         asked: asked.clone(),
     });
+    let started = std::time::Instant::now();
     let fetched = upstream.fetch(&req, judge).await;
+    let m = &state.metrics;
+    m.observe("asa_upstream_duration_seconds", vec![], started.elapsed());
+    for a in &fetched.attempts {
+        let country = a.exit_country.clone().unwrap_or_else(|| "direct".into());
+        m.count(
+            "asa_upstream_attempts_total",
+            vec![
+                ("outcome", a.outcome.as_str().to_string()),
+                ("exit_country", country),
+            ],
+            1,
+        );
+    }
     let source_status = fetched.last_status();
     let attempts = fetched.attempts;
     match fetched.result {
@@ -99,7 +113,9 @@ async fn run(
             let Judged {
                 extraction,
                 final_url,
+                took,
             } = delivered.value;
+            m.observe("asa_extraction_duration_seconds", vec![], took);
             let extractor = extractor_report(&extraction);
             let result = deliverable(extraction, &asked, &final_url);
             Fetched {

@@ -52,7 +52,20 @@ pub async fn admit(
     ctx: &mut Ctx,
 ) -> Result<Admission, ApiError> {
     let spec = spec(caller);
-    match state.limiter.admit(&caller.account.id, spec).await {
+    let decision = state.limiter.admit(&caller.account.id, spec).await;
+    let result = match &decision {
+        Ok(_) => "admitted",
+        Err(Refusal::Rate { .. }) => "rate",
+        Err(Refusal::Concurrency { .. }) => "concurrency",
+        Err(Refusal::Capacity { .. }) => "capacity",
+        Err(Refusal::Unavailable { .. }) => "unavailable",
+    };
+    state.metrics.count(
+        "asa_limiter_decisions_total",
+        vec![("result", result.to_string())],
+        1,
+    );
+    match decision {
         Ok(admission) => {
             usage_headers(ctx, admission.usage());
             Ok(admission)
@@ -67,7 +80,15 @@ pub async fn admit(
 }
 
 pub async fn capacity(state: &AppState) -> Result<CapacityPermit, ApiError> {
-    state.limiter.capacity().await.map_err(refused)
+    let decision = state.limiter.capacity().await;
+    if decision.is_err() {
+        state.metrics.count(
+            "asa_limiter_decisions_total",
+            vec![("result", "capacity".to_string())],
+            1,
+        );
+    }
+    decision.map_err(refused)
 }
 
 fn refused(r: Refusal) -> ApiError {

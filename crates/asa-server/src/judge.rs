@@ -21,6 +21,8 @@ pub struct PageJudge {
 pub struct Judged {
     pub extraction: Extraction,
     pub final_url: String,
+    /// Time the extractor took on this page.
+    pub took: std::time::Duration,
 }
 
 impl Judge for PageJudge {
@@ -33,6 +35,7 @@ impl Judge for PageJudge {
             },
             Asked::Search { query, page } => Target::Search { query, page: *page },
         };
+        let started = std::time::Instant::now();
         let extraction = asa_extract::extract(
             body,
             &Request {
@@ -40,6 +43,7 @@ impl Judge for PageJudge {
                 target,
             },
         );
+        let took = started.elapsed();
         let retry = match extraction.page {
             Page::Captcha(_) => Some(Outcome::Captcha),
             Page::AmazonError => Some(Outcome::Amazon503),
@@ -48,6 +52,7 @@ impl Judge for PageJudge {
         let value = Judged {
             extraction,
             final_url: final_url.to_string(),
+            took,
         };
         match retry {
             Some(outcome) => Verdict::Retry { outcome, value },

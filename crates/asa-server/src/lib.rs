@@ -24,6 +24,7 @@ pub mod error;
 pub mod fetch;
 pub mod gate;
 pub mod judge;
+pub mod metrics;
 pub mod openapi;
 pub mod params;
 pub mod record;

@@ -63,6 +63,25 @@ pub async fn record_trace(State(state): State<AppState>, req: Request, next: Nex
     } else {
         0
     };
+    let elapsed = started.elapsed();
+    let m = &state.metrics;
+    m.count(
+        "asa_requests_total",
+        vec![
+            ("endpoint", endpoint.clone()),
+            ("status", status.to_string()),
+            ("code", code.clone().unwrap_or_default()),
+        ],
+        1,
+    );
+    m.observe(
+        "asa_request_duration_seconds",
+        vec![("endpoint", endpoint.clone())],
+        elapsed,
+    );
+    if charged > 0 {
+        m.count("asa_credits_charged_total", vec![], charged as u64);
+    }
     state.traces.record(Trace {
         request_id: request_id.0,
         created_at: chrono::Utc::now(),
@@ -73,7 +92,7 @@ pub async fn record_trace(State(state): State<AppState>, req: Request, next: Nex
         status,
         error_code: code,
         credits_charged: charged,
-        latency_ms: started.elapsed().as_millis() as i64,
+        latency_ms: elapsed.as_millis() as i64,
         attempts: info
             .attempts
             .unwrap_or_else(|| serde_json::Value::Array(vec![])),

@@ -20,6 +20,7 @@ pub struct Inner {
     pub upstream: asa_upstream::Upstream,
     /// The built-in simulator that serves sandbox keys, when enabled.
     pub sandbox: Option<Sandbox>,
+    pub metrics: crate::metrics::Metrics,
 }
 
 pub struct Sandbox {

@@ -31,6 +31,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::scrape))
         .route("/docs/guides/errors", get(docs::errors))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .merge(extra.unwrap_or_default())

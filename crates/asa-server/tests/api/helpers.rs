@@ -9,7 +9,6 @@ use std::sync::Arc;
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
-    pub config: Config,
     pub store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
 }
@@ -81,9 +80,7 @@ impl TestApp {
         config.database_url = format!("sqlite://{}", dir.path().join("asa.db").display());
         config.sandbox.bootstrap = false;
         tweak(&mut config);
-        let mut app = Application::build(config.clone())
-            .await
-            .expect("server starts");
+        let mut app = Application::build(config).await.expect("server starts");
         if let Some(extra) = extra {
             app = app.with_extra_routes(extra);
         }
@@ -93,7 +90,6 @@ impl TestApp {
         TestApp {
             base,
             client: reqwest::Client::new(),
-            config,
             store,
             _dir: dir,
         }
@@ -159,7 +155,8 @@ impl TestApp {
 /// A live server pointed at its own simulator (as Amazon), with short upstream budgets.
 pub struct SimApp {
     pub app: TestApp,
-    pub sim: asa_sim::SimHandle,
+    /// Kept so the simulator lives as long as the server that fetches from it.
+    pub _sim: asa_sim::SimHandle,
 }
 
 impl SimApp {
@@ -179,6 +176,6 @@ impl SimApp {
             tweak(c);
         })
         .await;
-        SimApp { app, sim }
+        SimApp { app, _sim: sim }
     }
 }

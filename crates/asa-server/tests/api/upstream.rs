@@ -223,3 +223,47 @@ async fn the_trace_is_readable_by_its_owner_right_after_the_response() {
         .await;
     assert_eq!(t.body["error_code"], "invalid_params");
 }
+
+#[tokio::test]
+async fn metrics_move_as_requests_are_made() {
+    let s = SimApp::spawn().await;
+    let h = s.app.account("vibe", 100, KeyKind::Live).await;
+    let count = |text: &str, line_start: &str| -> u64 {
+        text.lines()
+            .find(|l| l.starts_with(line_start))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let before = s.app.get("/metrics").await.text;
+    assert!(before.contains("# TYPE asa_requests_total counter"));
+    s.app
+        .get_as(&h.key, "/api/v1/amazon/product?query=B000LQXC2Q")
+        .await;
+    s.app
+        .get_as(&h.key, "/api/v1/amazon/product?query=B0CAPTCHA1")
+        .await;
+    s.app
+        .get_as(&h.key, "/api/v1/amazon/product?query=bad")
+        .await;
+    let after = s.app.get("/metrics").await.text;
+    let ok = "asa_requests_total{endpoint=\"amazon.product\",status=\"200\",code=\"\"}";
+    let blocked =
+        "asa_requests_total{endpoint=\"amazon.product\",status=\"422\",code=\"blocked_by_amazon\"}";
+    let invalid =
+        "asa_requests_total{endpoint=\"amazon.product\",status=\"400\",code=\"invalid_params\"}";
+    assert_eq!(count(&after, ok), count(&before, ok) + 1, "{after}");
+    assert_eq!(count(&after, blocked), count(&before, blocked) + 1);
+    assert_eq!(count(&after, invalid), count(&before, invalid) + 1);
+    assert_eq!(count(&after, "asa_credits_charged_total"), 5);
+    assert!(
+        count(
+            &after,
+            "asa_upstream_attempts_total{outcome=\"captcha\",exit_country=\"direct\"}"
+        ) >= 2,
+        "{after}"
+    );
+    assert!(after.contains("asa_extraction_duration_seconds_count"));
+    assert!(after.contains("asa_limiter_decisions_total{result=\"admitted\"}"));
+    assert!(after.contains("asa_trace_queue_depth"));
+}
