@@ -6,6 +6,7 @@ mod backend;
 mod keys;
 mod ledger;
 mod ledger_concurrency;
+mod open;
 mod traces;
 
 /// Generates one `#[tokio::test]` per backend for each listed `async fn(Backend)`.

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use serde_json::json;
 
 crate::suite!(
+    a_burst_loses_no_trace,
     traces_round_trip,
     trace_filters,
     sweep_keeps_the_young,
@@ -371,5 +372,36 @@ async fn usage_by_day_and_key(b: &Backend) {
             .total
             .requests,
         0
+    );
+}
+
+async fn a_burst_loses_no_trace(b: &Backend) {
+    let acc = account(b, 0).await;
+    let now = b.clock.now();
+    // 10 writers, as the server's trace channel would flush them: 10,000 traces in batches.
+    let writers: Vec<_> = (0..10)
+        .map(|w| {
+            let store = b.store.clone();
+            let acc = acc.clone();
+            tokio::spawn(async move {
+                for batch in 0..10 {
+                    let traces: Vec<_> = (0..100)
+                        .map(|i| {
+                            let id = format!("req_{w:02x}{batch:02x}{i:08x}");
+                            trace(&id, now, Some(&acc), "burstburstbu", 200, None)
+                        })
+                        .collect();
+                    store.insert_traces(&traces).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let usage = b.store.usage(&acc, 1).await.unwrap();
+    assert_eq!(
+        (usage.total.requests, usage.total.credits),
+        (10_000, 50_000)
     );
 }
