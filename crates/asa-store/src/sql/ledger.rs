@@ -48,6 +48,22 @@ pub(super) fn month_start(now: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(now)
 }
 
+/// A reservation taken, with what the threshold check after it needs.
+struct Covered {
+    after: Credits,
+    cfg: Option<AutoTopup>,
+    topped_up: bool,
+}
+
+enum Shortfall {
+    Covered(Covered),
+    /// Insufficient; `keep` commits what the attempt recorded (top-up, invoice line).
+    Refused {
+        balance: i64,
+        keep: bool,
+    },
+}
+
 enum TopUp {
     Done(Credits),
     CapReached,
@@ -259,57 +275,29 @@ impl SqlStore {
         let now = self.now();
         let expires_at = from_ms(to_ms(now).saturating_add(duration_ms(ttl)))?;
         let mut w = self.begin_write().await?;
-        let mut topped_up = false;
-        let (mut after, cfg) = match take(&mut w.tx, account_id, cost).await? {
-            Some(row) => (credits(&row)?, auto_topup_of(&row)?),
-            None => {
-                // Short: the slow path locks the account and tries auto-top-up first.
-                let row = sqlx::query(&format!(
-                    "SELECT balance, reserved, topup_threshold, topup_amount, topup_monthly_cap \
-                     FROM accounts WHERE id = $1{}",
-                    self.dialect.for_update()
-                ))
-                .bind(account_id)
-                .fetch_optional(&mut *w.tx)
+        let Covered {
+            mut after,
+            cfg,
+            topped_up,
+        } = match take(&mut w.tx, account_id, cost).await? {
+            Some(row) => Covered {
+                after: credits(&row)?,
+                cfg: auto_topup_of(&row)?,
+                topped_up: false,
+            },
+            None => match self
+                .cover_shortfall(&mut w, account_id, request_id, cost, now)
                 .await?
-                .ok_or_else(|| StoreError::not_found("account", account_id))?;
-                let short = credits(&row)?;
-                let insufficient = |balance| ReserveError::Insufficient { balance, cost };
-                let cfg = auto_topup_of(&row)?;
-                if short.balance >= cost {
-                    // Another transaction topped up while we waited for the lock.
-                    let row = take(&mut w.tx, account_id, cost).await?.ok_or_else(|| {
-                        StoreError::Corrupt("balance changed under a row lock".into())
-                    })?;
-                    (credits(&row)?, cfg)
-                } else {
-                    let Some(cfg) = cfg else {
-                        return Err(insufficient(short.balance));
-                    };
-                    self.refuse_duplicate(&mut w.tx, request_id).await?;
-                    match self
-                        .auto_top_up(&mut w, account_id, request_id, cfg, now)
-                        .await?
-                    {
-                        TopUp::Done(topped) => {
-                            topped_up = true;
-                            match take(&mut w.tx, account_id, cost).await? {
-                                Some(row) => (credits(&row)?, Some(cfg)),
-                                None => {
-                                    // Keep the collected top-up even though it was not enough.
-                                    w.commit().await?;
-                                    return Err(insufficient(topped.balance));
-                                }
-                            }
-                        }
-                        TopUp::Declined => {
-                            w.commit().await?;
-                            return Err(insufficient(short.balance));
-                        }
-                        TopUp::CapReached => return Err(insufficient(short.balance)),
+            {
+                Shortfall::Covered(covered) => covered,
+                Shortfall::Refused { balance, keep } => {
+                    if keep {
+                        // The transaction holds a collected top-up or a failed invoice line.
+                        w.commit().await?;
                     }
+                    return Err(ReserveError::Insufficient { balance, cost });
                 }
-            }
+            },
         };
         let inserted = sqlx::query(
             "INSERT INTO reservations (request_id, account_id, cost, state, created_at, expires_at) \
@@ -352,6 +340,66 @@ impl SqlStore {
             expires_at,
             balance_after: after.balance,
         })
+    }
+
+    /// The slow path of a reservation the balance cannot cover: lock the account, then
+    /// reserve if another transaction refilled it meanwhile, else auto-top-up first.
+    async fn cover_shortfall(
+        &self,
+        w: &mut WriteTx<'_>,
+        account_id: &str,
+        request_id: &str,
+        cost: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Shortfall, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT balance, reserved, topup_threshold, topup_amount, topup_monthly_cap \
+             FROM accounts WHERE id = $1{}",
+            self.dialect.for_update()
+        ))
+        .bind(account_id)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("account", account_id))?;
+        let short = credits(&row)?;
+        let cfg = auto_topup_of(&row)?;
+        if short.balance >= cost {
+            let row = take(&mut w.tx, account_id, cost)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("balance changed under a row lock".into()))?;
+            return Ok(Shortfall::Covered(Covered {
+                after: credits(&row)?,
+                cfg,
+                topped_up: false,
+            }));
+        }
+        let refused = |keep| Shortfall::Refused {
+            balance: short.balance,
+            keep,
+        };
+        let Some(cfg) = cfg else {
+            return Ok(refused(false));
+        };
+        // Checked before paying, so a duplicate can never roll back a collected top-up.
+        self.refuse_duplicate(&mut w.tx, request_id).await?;
+        match self
+            .auto_top_up(w, account_id, request_id, cfg, now)
+            .await?
+        {
+            TopUp::Done(topped) => Ok(match take(&mut w.tx, account_id, cost).await? {
+                Some(row) => Shortfall::Covered(Covered {
+                    after: credits(&row)?,
+                    cfg: Some(cfg),
+                    topped_up: true,
+                }),
+                None => Shortfall::Refused {
+                    balance: topped.balance,
+                    keep: true,
+                },
+            }),
+            TopUp::Declined => Ok(refused(true)),
+            TopUp::CapReached => Ok(refused(false)),
+        }
     }
 
     async fn refuse_duplicate(
