@@ -36,6 +36,9 @@ pub enum AdminCommand {
     /// Plans.
     #[command(subcommand)]
     Plan(PlanCommand),
+    /// Pages the extractor could not read, kept for its maintainers.
+    #[command(subcommand)]
+    Failures(FailuresCommand),
     /// Print one request's trace (any account).
     Trace { request_id: String },
     /// List traces, newest first.
@@ -115,6 +118,20 @@ pub enum CreditsCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum FailuresCommand {
+    /// Kept pages, newest first.
+    List,
+    /// One kept page's record and where its HTML is.
+    Show { request_id: String },
+    /// Copy kept pages (all, or those named) into a folder.
+    Export {
+        request_ids: Vec<String>,
+        #[arg(long)]
+        out: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum PlanCommand {
     List,
 }
@@ -130,7 +147,62 @@ fn print(json_mode: bool, value: serde_json::Value, text: String) {
     }
 }
 
+fn failures(config: &Config, json_mode: bool, cmd: FailuresCommand) -> anyhow::Result<ExitCode> {
+    let keeper =
+        asa_server::failures::FailureKeeper::new(&config.failures_dir, config.failures_keep);
+    match cmd {
+        FailuresCommand::List => {
+            let all = keeper.list()?;
+            let text = all
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}  {}  {:6} {:24} {:>9} B  {}",
+                        r.created_at.format("%Y-%m-%d %H:%M:%S"),
+                        r.request_id,
+                        r.marketplace,
+                        r.asked,
+                        r.bytes,
+                        r.reason
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(
+                json_mode,
+                json!({"id": "failures", "dir": keeper.dir(), "failures": all}),
+                text,
+            );
+        }
+        FailuresCommand::Show { request_id } => {
+            let (r, html) = keeper.show(&request_id)?;
+            let text = format!(
+                "{}\nhtml: {}",
+                serde_json::to_string_pretty(&r)?,
+                html.display()
+            );
+            print(
+                json_mode,
+                json!({"id": r.request_id, "record": r, "html": html}),
+                text,
+            );
+        }
+        FailuresCommand::Export { request_ids, out } => {
+            let n = keeper.export(&request_ids, std::path::Path::new(&out))?;
+            print(
+                json_mode,
+                json!({"id": "export", "exported": n, "out": out}),
+                format!("exported {n} page(s) to {out}"),
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(config: Config, args: AdminArgs) -> anyhow::Result<ExitCode> {
+    if let AdminCommand::Failures(cmd) = args.command {
+        return failures(&config, args.json, cmd);
+    }
     let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
     rt.block_on(async move {
         let url = args
@@ -329,6 +401,7 @@ async fn execute(
                 .join("\n");
             print(j, json!({"id": "plans", "plans": config.plans}), text);
         }
+        AdminCommand::Failures(cmd) => return failures(config, j, cmd),
         AdminCommand::Trace { request_id } => {
             let Some(t) = store.trace(&request_id, None).await? else {
                 eprintln!(

@@ -14,8 +14,6 @@ use tokio::net::TcpListener;
 
 /// Traces waiting to be written before new ones are dropped (and counted).
 const TRACE_QUEUE: usize = 16 * 1024;
-/// How often reservations left by dead requests are released.
-const RESERVATION_SWEEP: Duration = Duration::from_secs(30);
 /// How often traces past retention are deleted, and how many per statement.
 const TRACE_SWEEP: Duration = Duration::from_secs(600);
 const TRACE_SWEEP_BATCH: u32 = 1000;
@@ -58,9 +56,13 @@ impl Application {
             source,
         })?;
         let docs_base = config.docs_base(Some(addr));
-        let store = asa_store::open(&config.database_url).await?;
+        let store_options = asa_store::StoreOptions {
+            schema: config.database_schema.clone(),
+            ..Default::default()
+        };
+        let store = asa_store::open_with(&config.database_url, store_options).await?;
         let limiter = match &config.redis_url {
-            Some(url) => asa_limits::redis(url, config.capacity, "asa").await?,
+            Some(url) => asa_limits::redis(url, config.capacity, &config.redis_prefix).await?,
             None => asa_limits::in_process(config.capacity),
         };
         let upstream = asa_upstream::Upstream::new(upstream_config(&config, None))?;
@@ -75,6 +77,8 @@ impl Application {
             None
         };
         let (traces, _writer) = TraceSink::start(store.clone(), TRACE_QUEUE);
+        let failures =
+            crate::failures::FailureKeeper::new(&config.failures_dir, config.failures_keep);
         let state = AppState::new(Inner {
             config,
             docs_base,
@@ -84,6 +88,7 @@ impl Application {
             upstream,
             sandbox,
             metrics: crate::metrics::Metrics::default(),
+            failures,
         });
         Ok(Application {
             listener,
@@ -187,7 +192,7 @@ async fn bootstrap_sandbox(store: &dyn Store) -> Result<Option<String>, StartErr
 
 fn spawn_sweepers(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut reservations = tokio::time::interval(RESERVATION_SWEEP);
+        let mut reservations = tokio::time::interval(state.config.reservation_sweep);
         let mut traces = tokio::time::interval(TRACE_SWEEP);
         loop {
             tokio::select! {

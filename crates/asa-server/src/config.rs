@@ -18,6 +18,18 @@ pub struct Config {
     pub database_url: String,
     /// Redis for limits shared by several nodes; unset means in-process limits.
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key, so several deployments (or test runs) share one Redis.
+    pub redis_prefix: String,
+    /// PostgreSQL only: the schema holding asa's tables (created if missing); unset: the
+    /// connection's default search path.
+    pub database_schema: Option<String>,
+    /// How long a reservation outlives the upstream budget before the sweeper may release
+    /// it as expired (its node died mid-request).
+    #[serde(with = "humantime_serde")]
+    pub reservation_grace: Duration,
+    /// How often expired reservations are released.
+    #[serde(with = "humantime_serde")]
+    pub reservation_sweep: Duration,
     /// Base of every `docs_url`; defaults to the server's own address.
     pub docs_base_url: Option<String>,
     /// Global ceiling on in-flight upstream work (`503 capacity` beyond it).
@@ -30,6 +42,10 @@ pub struct Config {
     /// Plans by name.
     pub plans: BTreeMap<String, PlanConfig>,
     pub sandbox: SandboxSection,
+    /// Where pages the extractor could not read are kept for its maintainers.
+    pub failures_dir: String,
+    /// How many such pages are kept (the newest); 0 keeps none.
+    pub failures_keep: usize,
     /// Largest accepted query string, in bytes.
     pub max_query_bytes: usize,
     /// Largest accepted request body, in bytes.
@@ -106,6 +122,10 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             database_url: "sqlite://asa.db".into(),
             redis_url: None,
+            redis_prefix: "asa".into(),
+            database_schema: None,
+            reservation_grace: Duration::from_secs(60),
+            reservation_sweep: Duration::from_secs(30),
             docs_base_url: None,
             capacity: 1024,
             trace_retention_days: 7,
@@ -116,6 +136,8 @@ impl Default for Config {
                 enabled: true,
                 bootstrap: true,
             },
+            failures_dir: "asa-failures".into(),
+            failures_keep: 500,
             max_query_bytes: 8 * 1024,
             max_body_bytes: 2 * 1024 * 1024,
         }
@@ -262,6 +284,11 @@ impl Config {
         }
         if self.capacity == 0 {
             return Err(ConfigError::Invalid("capacity must be at least 1".into()));
+        }
+        if self.reservation_sweep.is_zero() {
+            return Err(ConfigError::Invalid(
+                "reservation_sweep must be longer than 0".into(),
+            ));
         }
         for (name, plan) in &self.plans {
             if plan.rps <= 0.0 || plan.concurrency == 0 {
@@ -410,9 +437,9 @@ fn apply_env(tree: &mut toml::Value, var: &str, value: &str) -> Result<(), Confi
             .max_by_key(|k| k.len())
             .cloned();
         let Some(key) = key else {
-            // Optional keys absent from the defaults (redis_url, docs_base_url).
+            // Optional keys absent from the defaults (redis_url, docs_base_url, ...).
             let lower = remaining.to_ascii_lowercase();
-            if ["redis_url", "docs_base_url"].contains(&lower.as_str()) {
+            if ["redis_url", "docs_base_url", "database_schema"].contains(&lower.as_str()) {
                 table.insert(lower, toml::Value::String(value.into()));
                 return Ok(());
             }
@@ -527,6 +554,10 @@ mod tests {
                 ("ASA_REDIS_URL", "redis://127.0.0.1:6379"),
                 ("ASA_SANDBOX_ENABLED", "false"),
                 ("ASA_CORPUS", "ignored"),
+                ("ASA_REDIS_PREFIX", "asa_blue"),
+                ("ASA_DATABASE_SCHEMA", "asa_blue"),
+                ("ASA_RESERVATION_GRACE", "2s"),
+                ("ASA_RESERVATION_SWEEP", "500ms"),
             ]),
         )
         .unwrap();
@@ -539,6 +570,10 @@ mod tests {
         assert_eq!(c.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
         assert!(!c.sandbox.enabled);
         assert!(!c.masked_toml().contains("u:p@"));
+        assert_eq!(c.redis_prefix, "asa_blue");
+        assert_eq!(c.database_schema.as_deref(), Some("asa_blue"));
+        assert_eq!(c.reservation_grace, Duration::from_secs(2));
+        assert_eq!(c.reservation_sweep, Duration::from_millis(500));
     }
 
     #[test]

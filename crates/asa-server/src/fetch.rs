@@ -3,6 +3,7 @@
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::failures::FailureRecord;
 use crate::judge::{asin_in_url, Asked, Judged, PageJudge};
 use crate::params::{Locale, ProductParams};
 use crate::state::AppState;
@@ -117,7 +118,31 @@ async fn run(
             } = delivered.value;
             m.observe("asa_extraction_duration_seconds", vec![], took);
             let extractor = extractor_report(&extraction);
+            let reason = match &extraction.page {
+                Page::Unknown { reason } => Some(reason.clone()),
+                _ => None,
+            };
             let result = deliverable(extraction, &asked, &final_url);
+            if let (Some(reason), Err(e)) = (reason, &result) {
+                if e.code == ErrorCode::ExtractionFailed {
+                    let record = FailureRecord {
+                        request_id: request_id.to_string(),
+                        created_at: chrono::Utc::now(),
+                        marketplace: locale.marketplace.domain().to_string(),
+                        asked: match &asked {
+                            Asked::Product(a) => a.to_string(),
+                            Asked::Search { query, page } => format!("{query} (page {page})"),
+                        },
+                        url: final_url.clone(),
+                        reason,
+                        extractor_version: EXTRACTOR_VERSION.to_string(),
+                        bytes: delivered.body.len() as u64,
+                    };
+                    state
+                        .failures
+                        .keep_in_background(record, delivered.body.clone());
+                }
+            }
             Fetched {
                 result,
                 attempts,

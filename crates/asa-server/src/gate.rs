@@ -91,6 +91,21 @@ pub async fn capacity(state: &AppState) -> Result<CapacityPermit, ApiError> {
     decision.map_err(refused)
 }
 
+/// [`capacity`] for an admitted request: refused, the admission is refunded, so a request
+/// that never ran (`503 capacity`) consumes no rate token of its account.
+pub async fn capacity_for(
+    state: &AppState,
+    admission: Admission,
+) -> Result<(Admission, CapacityPermit), ApiError> {
+    match capacity(state).await {
+        Ok(permit) => Ok((admission, permit)),
+        Err(e) => {
+            admission.refund().await;
+            Err(e)
+        }
+    }
+}
+
 fn refused(r: Refusal) -> ApiError {
     let secs = r.retry_after_secs();
     let e = match r {
@@ -124,7 +139,7 @@ pub async fn reserve(
         return Ok(None);
     }
     // Outlives the upstream budget so a live request never sees its reservation expire.
-    let ttl = state.config.upstream.timeout + std::time::Duration::from_secs(60);
+    let ttl = state.config.upstream.timeout + state.config.reservation_grace;
     ReservationGuard::reserve(
         &state.store,
         &caller.account.id,

@@ -21,6 +21,7 @@ pub mod config;
 pub mod docs;
 pub mod envelope;
 pub mod error;
+pub mod failures;
 pub mod fetch;
 pub mod gate;
 pub mod judge;

@@ -21,6 +21,8 @@ pub struct Inner {
     /// The built-in simulator that serves sandbox keys, when enabled.
     pub sandbox: Option<Sandbox>,
     pub metrics: crate::metrics::Metrics,
+    /// Pages the extractor could not read, kept for its maintainers.
+    pub failures: crate::failures::FailureKeeper,
 }
 
 pub struct Sandbox {

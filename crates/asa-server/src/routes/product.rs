@@ -50,8 +50,8 @@ pub async fn get(
         ctx.caller(&caller);
         let params = ProductParams::parse(&q)?;
         gate::region(&caller, &params.locale)?;
-        let _admission = gate::admit(&state, &caller, &mut ctx).await?;
-        let _permit = gate::capacity(&state).await?;
+        let admission = gate::admit(&state, &caller, &mut ctx).await?;
+        let (_admission, _permit) = gate::capacity_for(&state, admission).await?;
         let reservation = gate::reserve(&state, &caller, &id.0).await?;
         let page = fetch::product(&state, &caller, &id.0, &params).await;
         ctx.observe(&page);

@@ -10,7 +10,7 @@ use crate::fetch::{self, PageResult};
 use crate::gate;
 use crate::params::{RawQuery, SearchParams};
 use crate::state::AppState;
-use asa_model::{FailedPage, SearchBody, SearchProduct};
+use asa_model::{ErrorCode, FailedPage, SearchBody, SearchProduct};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
@@ -56,12 +56,22 @@ pub async fn get(
         ctx.caller(&caller);
         let params = SearchParams::parse(&q)?;
         gate::region(&caller, &params.locale)?;
-        let _admission = gate::admit(&state, &caller, &mut ctx).await?;
+        let admission = gate::admit(&state, &caller, &mut ctx).await?;
         let numbers: Vec<u32> = (params.start_page..params.start_page + params.pages).collect();
         let runs = numbers
             .iter()
             .map(|&n| fetch_page(&state, &caller, &id.0, &params, n));
         let outcomes = futures::future::join_all(runs).await;
+        let never_ran = outcomes
+            .iter()
+            .all(|o| matches!(o, Err(e) if e.code == ErrorCode::Capacity));
+        if never_ran {
+            // No page got a capacity slot: the 503 gives the rate token back.
+            admission.refund().await;
+        } else {
+            // Every page is fetched and settled: the concurrency slot frees now.
+            drop(admission);
+        }
 
         let mut products: Vec<SearchProduct> = Vec::new();
         let mut failed: Vec<(u32, ApiError)> = Vec::new();

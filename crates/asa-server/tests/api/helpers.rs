@@ -79,6 +79,7 @@ impl TestApp {
         config.listen = "127.0.0.1:0".into();
         config.database_url = format!("sqlite://{}", dir.path().join("asa.db").display());
         config.sandbox.bootstrap = false;
+        config.failures_dir = dir.path().join("failures").display().to_string();
         tweak(&mut config);
         let mut app = Application::build(config).await.expect("server starts");
         if let Some(extra) = extra {

@@ -267,3 +267,49 @@ async fn metrics_move_as_requests_are_made() {
     assert!(after.contains("asa_limiter_decisions_total{result=\"admitted\"}"));
     assert!(after.contains("asa_trace_queue_depth"));
 }
+
+#[tokio::test]
+async fn pages_the_extractor_cannot_read_are_kept_for_its_maintainers() {
+    let dir = tempfile::tempdir().unwrap();
+    let failures = dir.path().join("failures");
+    let path = failures.display().to_string();
+    let s = SimApp::spawn_with(move |c| {
+        c.failures_dir = path;
+        c.failures_keep = 2;
+    })
+    .await;
+    let h = s.app.account("vibe", 100, KeyKind::Live).await;
+    let mut ids = Vec::new();
+    for asin in ["B0UNKNOWN1", "B0UNKNOWN2", "B0UNKNOWN3"] {
+        let a = s
+            .app
+            .get_as(&h.key, &format!("/api/v1/amazon/product?query={asin}"))
+            .await;
+        a.assert_envelope("extraction_failed");
+        ids.push(a.header("x-request-id").unwrap().to_string());
+        // Kept from a blocking thread: wait for it before the next one so the order is known.
+        let html = failures.join(format!("{}.html", ids.last().unwrap()));
+        for _ in 0..100 {
+            if html.exists() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    let keeper = asa_server::failures::FailureKeeper::new(&failures, 2);
+    let kept: Vec<_> = keeper
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.request_id)
+        .collect();
+    assert_eq!(
+        kept,
+        [ids[2].clone(), ids[1].clone()],
+        "the newest two are kept"
+    );
+    let (record, html) = keeper.show(&ids[2]).unwrap();
+    assert_eq!(record.asked, "B0UNKNOWN3");
+    assert_eq!(record.marketplace, "com");
+    assert!(std::fs::metadata(html).unwrap().len() > 1000);
+}
