@@ -36,6 +36,23 @@ enum Slot {
     Badge,
 }
 const SLOTS: usize = 8;
+
+/// Elements whose inside some field is read from. Tracked by depth instead of descendant
+/// selectors: lol_html walks every open ancestor per element below a descendant
+/// combinator's anchor, which is quadratic on deeply nested pages.
+#[derive(Clone, Copy)]
+enum Scope {
+    Heading,
+    /// 2013 grid: `h3.newaps` (title), `li.newp` (price), `.asinReviewsSummary`
+    /// (stars), `.rvwCnt` (count).
+    NewapsTitle,
+    NewpPrice,
+    ReviewsSummary,
+    ReviewsCount,
+    /// `i.a-icon-star*`: its `.a-icon-alt` is the rating.
+    Stars,
+}
+const SCOPES: usize = 6;
 /// A card field never needs more text than this; bounds memory on hostile pages.
 const SLOT_CAP: usize = 2048;
 const MAX_HEADINGS: usize = 8;
@@ -53,7 +70,7 @@ struct Scanner {
     open: Option<OpenCard>,
     next_id: u32,
     link_depth: u32,
-    heading_depth: u32,
+    scopes: [u32; SCOPES],
     price_depth: u32,
     /// Text seen since the last buy price closed: a lone dash makes the next price the
     /// top of a range.
@@ -104,7 +121,7 @@ impl Scanner {
         }
         self.slots = Default::default();
         self.link_depth = 0;
-        self.heading_depth = 0;
+        self.scopes = [0; SCOPES];
         self.price_depth = 0;
         self.price_gap = None;
         if let Some(open) = self.open.take() {
@@ -251,8 +268,14 @@ fn opener(st: &Shared, sel: &'static str, loose: bool) -> Handler<'static> {
     })
 }
 
-/// Collects the text of `sel` into `slot` while the element is open inside a card.
-fn slot(st: &Shared, sel: &'static str, slot: Slot) -> [Handler<'static>; 2] {
+/// Collects the text of `sel` into `slot` while the element is open inside a card (and
+/// inside `within`, when given).
+fn slot(
+    st: &Shared,
+    sel: &'static str,
+    slot: Slot,
+    within: Option<Scope>,
+) -> [Handler<'static>; 2] {
     let (st1, st2) = (st.clone(), st.clone());
     [
         element!(sel, move |el| {
@@ -261,6 +284,9 @@ fn slot(st: &Shared, sel: &'static str, slot: Slot) -> [Handler<'static>; 2] {
                 let Some(id) = s.open.as_ref().map(|o| o.id) else {
                     return Ok(());
                 };
+                if within.is_some_and(|w| s.scopes[w as usize] == 0) {
+                    return Ok(());
+                }
                 s.slot_start(slot);
                 id
             };
@@ -296,6 +322,41 @@ fn flag(st: &Shared, sel: &'static str, set: fn(&mut Draft)) -> Handler<'static>
     })
 }
 
+/// Counts how deep inside elements matching `sel` the stream is, within a card.
+fn scope(st: &Shared, sel: &'static str, scope: Scope) -> Handler<'static> {
+    let st = st.clone();
+    element!(sel, move |el| {
+        let id = {
+            let mut sc = st.borrow_mut();
+            let Some(id) = sc.open.as_ref().map(|o| o.id) else {
+                return Ok(());
+            };
+            sc.scopes[scope as usize] += 1;
+            id
+        };
+        at_end(
+            el,
+            &st,
+            move |sc, id| {
+                if sc.is_open(id) {
+                    let d = &mut sc.scopes[scope as usize];
+                    *d = d.saturating_sub(1);
+                }
+            },
+            id,
+        );
+        Ok(())
+    })
+}
+
+/// Links whose text is the reviews count: the stars' "#customerReviews" anchor (also
+/// percent-encoded inside ad click-throughs) and the 2015 "product-reviews" link.
+fn is_reviews_link(href: &str) -> bool {
+    href.contains("#customerReviews")
+        || href.contains("%23customerReviews")
+        || href.contains("product-reviews")
+}
+
 fn handlers(st: &Shared) -> Vec<Handler<'static>> {
     let mut h = vec![
         opener(st, r#"div[data-component-type="s-search-result"]"#, false),
@@ -306,30 +367,43 @@ fn handlers(st: &Shared) -> Vec<Handler<'static>> {
     ];
     let s = st.clone();
     h.push(element!("a[href]", move |el| {
-        let id = {
+        let (id, reviews) = {
             let mut sc = s.borrow_mut();
-            let in_heading = sc.heading_depth > 0;
+            let in_heading = sc.scopes[Scope::Heading as usize] > 0;
+            let in_count = sc.scopes[Scope::ReviewsCount as usize] > 0;
+            let in_summary = sc.scopes[Scope::ReviewsSummary as usize] > 0;
             let Some(open) = sc.open.as_mut() else {
                 return Ok(());
             };
             let id = open.id;
-            if let Some(href) = el.get_attribute("href") {
-                open.draft.see_link(&href);
-            }
+            let href = el.get_attribute("href").unwrap_or_default();
+            open.draft.see_link(&href);
             if in_heading {
                 if let Some(last) = open.draft.headings.last_mut() {
                     last.linked = true;
                 }
             }
+            if in_summary {
+                if let Some(alt) = el.get_attribute("alt") {
+                    open.draft.see_rating(&alt);
+                }
+            }
+            let reviews = in_count || is_reviews_link(&href);
+            if reviews {
+                sc.slot_start(Slot::Reviews);
+            }
             sc.link_depth += 1;
-            id
+            (id, reviews)
         };
         at_end(
             el,
             &s,
-            |sc, id| {
+            move |sc, id| {
                 if sc.is_open(id) {
-                    sc.link_depth = sc.link_depth.saturating_sub(1)
+                    sc.link_depth = sc.link_depth.saturating_sub(1);
+                    if reviews {
+                        sc.finish_slot(Slot::Reviews as usize);
+                    }
                 }
             },
             id,
@@ -351,7 +425,7 @@ fn handlers(st: &Shared) -> Vec<Handler<'static>> {
                     linked,
                 });
             }
-            sc.heading_depth += 1;
+            sc.scopes[Scope::Heading as usize] += 1;
             id
         };
         at_end(
@@ -359,7 +433,8 @@ fn handlers(st: &Shared) -> Vec<Handler<'static>> {
             &s,
             |sc, id| {
                 if sc.is_open(id) {
-                    sc.heading_depth = sc.heading_depth.saturating_sub(1)
+                    let d = &mut sc.scopes[Scope::Heading as usize];
+                    *d = d.saturating_sub(1);
                 }
             },
             id,
@@ -380,7 +455,12 @@ fn handlers(st: &Shared) -> Vec<Handler<'static>> {
         }
         Ok(())
     }));
-    h.extend(slot(st, "h2 .a-offscreen", Slot::HeadingLabel));
+    h.extend(slot(
+        st,
+        ".a-offscreen",
+        Slot::HeadingLabel,
+        Some(Scope::Heading),
+    ));
     for (sel, attr) in [
         ("a.s-access-detail-page[title]", "title"),
         ("h2[data-attribute]", "data-attribute"),
@@ -395,7 +475,8 @@ fn handlers(st: &Shared) -> Vec<Handler<'static>> {
             Ok(())
         }));
     }
-    h.extend(slot(st, "h3.newaps .lrg", Slot::OldTitle));
+    h.push(scope(st, "h3.newaps", Scope::NewapsTitle));
+    h.extend(slot(st, ".lrg", Slot::OldTitle, Some(Scope::NewapsTitle)));
     let s = st.clone();
     h.push(element!(
         "img.s-image, img.s-access-image, img.productImage",
@@ -409,20 +490,14 @@ fn handlers(st: &Shared) -> Vec<Handler<'static>> {
         }
     ));
     h.extend(price_handlers(st));
-    h.extend(slot(st, ".s-price, li.newp .red", Slot::OldPrice));
-    h.extend(slot(st, ".a-text-strike", Slot::OldStrike));
-    h.extend(slot(
-        st,
-        r#"i[class*="a-icon-star"] .a-icon-alt"#,
-        Slot::Rating,
-    ));
-    let s = st.clone();
-    h.push(element!(".asinReviewsSummary a[alt]", move |el| {
-        if let (Some(card), Some(alt)) = (s.borrow_mut().card(), el.get_attribute("alt")) {
-            card.see_rating(&alt);
-        }
-        Ok(())
-    }));
+    h.extend(slot(st, ".s-price", Slot::OldPrice, None));
+    h.push(scope(st, "li.newp", Scope::NewpPrice));
+    h.extend(slot(st, ".red", Slot::OldPrice, Some(Scope::NewpPrice)));
+    h.extend(slot(st, ".a-text-strike", Slot::OldStrike, None));
+    h.push(scope(st, r#"i[class*="a-icon-star"]"#, Scope::Stars));
+    h.extend(slot(st, ".a-icon-alt", Slot::Rating, Some(Scope::Stars)));
+    h.push(scope(st, ".asinReviewsSummary", Scope::ReviewsSummary));
+    h.push(scope(st, ".rvwCnt", Scope::ReviewsCount));
     let s = st.clone();
     h.push(element!("a[aria-label], span[aria-label]", move |el| {
         let m = s.borrow().market;
@@ -438,18 +513,20 @@ fn handlers(st: &Shared) -> Vec<Handler<'static>> {
         }
         Ok(())
     }));
-    // One selector group per slot: an element matching two of them must not be read
-    // twice.
-    h.extend(slot(
-        st,
-        r##"a[href*="#customerReviews"], a[href*="%23customerReviews"], a[href*="product-reviews"], .rvwCnt a"##,
-        Slot::Reviews,
-    ));
-    h.extend(slot(st, ".a-color-secondary", Slot::Secondary));
+    // The reviews link's text; its start and end ride on the `a[href]` handler.
+    let s = st.clone();
+    h.push(text!("a[href]", move |t| {
+        if let Some(text) = visible(t) {
+            s.borrow_mut().slot_text(Slot::Reviews, text);
+        }
+        Ok(())
+    }));
+    h.extend(slot(st, ".a-color-secondary", Slot::Secondary, None));
     h.extend(slot(
         st,
         ".a-badge-text, .sx-bestseller-badge-primary, .rio-badge-label",
         Slot::Badge,
+        None,
     ));
     h.push(flag(st, r#"[id$="-amazons-choice"]"#, |c| c.choice = true));
     for sel in [
@@ -569,7 +646,7 @@ pub(super) fn scan(html: &[u8], market: Marketplace) -> Scan {
         open: None,
         next_id: 0,
         link_depth: 0,
-        heading_depth: 0,
+        scopes: [0; SCOPES],
         price_depth: 0,
         price_gap: None,
         slots: Default::default(),
