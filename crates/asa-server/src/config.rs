@@ -42,6 +42,8 @@ pub struct Config {
     /// Plans by name.
     pub plans: BTreeMap<String, PlanConfig>,
     pub sandbox: SandboxSection,
+    /// Store a trace for every request. Turn off only to measure what tracing costs.
+    pub record_traces: bool,
     /// Where pages the extractor could not read are kept for its maintainers.
     pub failures_dir: String,
     /// How many such pages are kept (the newest); 0 keeps none.
@@ -136,6 +138,7 @@ impl Default for Config {
                 enabled: true,
                 bootstrap: true,
             },
+            record_traces: true,
             failures_dir: "asa-failures".into(),
             failures_keep: 500,
             max_query_bytes: 8 * 1024,

@@ -82,6 +82,9 @@ pub async fn record_trace(State(state): State<AppState>, req: Request, next: Nex
     if charged > 0 {
         m.count("asa_credits_charged_total", vec![], charged as u64);
     }
+    if !state.config.record_traces {
+        return res;
+    }
     state.traces.record(Trace {
         request_id: request_id.0,
         created_at: chrono::Utc::now(),

@@ -6,4 +6,5 @@ mod helpers;
 mod openapi;
 mod params;
 mod surface;
+mod traces;
 mod upstream;
