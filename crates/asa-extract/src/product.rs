@@ -10,7 +10,7 @@ mod scripts;
 use crate::classify;
 use crate::text::{asin_in_url, clean, decode_entities, is_asin, query_param};
 use crate::{Extraction, Page};
-use asa_model::{BuyboxOffer, FeaturedMerchant, Marketplace, Product};
+use asa_model::{BuyboxOffer, FeaturedMerchant, Marketplace, Product, Variation};
 use pass::{Collected, Slot};
 
 pub use labels::{brand_from_byline, normalize_stock};
@@ -119,8 +119,8 @@ fn build(
     } else {
         Vec::new()
     };
-    let featured_merchant = seller_name.is_some().then(|| FeaturedMerchant {
-        name: seller_name,
+    let featured_merchant = seller_name.map(|name| FeaturedMerchant {
+        name: Some(name),
         seller_id,
         is_amazon_fulfilled: fulfilled,
     });
@@ -162,7 +162,7 @@ fn build(
     let asin = page_asin.unwrap_or(requested).to_string();
     Product {
         parent_asin: scripts::parent_asin(html),
-        variations: scripts::variations(html, Some(asin.as_str())),
+        variations: variations(html, c, &asin),
         asin,
         url,
         title: Some(title),
@@ -254,6 +254,34 @@ fn page_asin(c: &Collected) -> Option<String> {
                 .filter(|v| is_asin(v))
         })
         .or_else(|| c.og_url.as_deref().and_then(asin_in_url))
+}
+
+/// Variations from the twister data in scripts, else the twister's swatches (ASINs
+/// only: their labels are pictures).
+fn variations(html: &[u8], c: &Collected, page_asin: &str) -> Vec<Variation> {
+    // The swatch the page selected wins over the page's own ASIN: a parent page shows
+    // the family with the requested child selected.
+    let selected = c
+        .swatches
+        .iter()
+        .find(|(_, sel)| *sel)
+        .map(|(a, _)| a.as_str())
+        .unwrap_or(page_asin);
+    let from_scripts = scripts::variations(html, Some(selected));
+    if !from_scripts.is_empty() {
+        return from_scripts;
+    }
+    let mut out: Vec<Variation> = Vec::new();
+    for (asin, selected) in &c.swatches {
+        if !out.iter().any(|v| &v.asin == asin) {
+            out.push(Variation {
+                asin: asin.clone(),
+                dimensions: Default::default(),
+                selected: *selected,
+            });
+        }
+    }
+    out
 }
 
 /// Book contributors from the byline's author links, in order, without repeats.

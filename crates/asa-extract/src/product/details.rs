@@ -149,7 +149,7 @@ pub fn star_distribution(c: &Collected) -> Option<Vec<StarShare>> {
         }
     }
     (!out.is_empty()).then(|| {
-        out.sort_by(|a, b| b.rating.cmp(&a.rating));
+        out.sort_by_key(|s| std::cmp::Reverse(s.rating));
         out
     })
 }
@@ -169,7 +169,7 @@ fn star_row(text: &str) -> Option<(u8, f64)> {
         .replace(',', ".")
         .parse::<f64>()
         .ok()?;
-    let label = before[..before.len() - digits_len].as_bytes();
+    let label = &before.as_bytes()[..before.len() - digits_len];
     let star = (0..label.len()).rev().find_map(|i| {
         // A star label digit stands alone and is not itself a percentage.
         let next = label[i + 1..].iter().find(|b| !b.is_ascii_whitespace());

@@ -146,6 +146,8 @@ pub struct Collected {
     pub breadcrumbs: Vec<(String, Option<String>)>,
     pub histogram: Vec<String>,
     pub quantity_max: Option<u32>,
+    /// Twister swatches: (ASIN, initially selected), for pages without twister data.
+    pub swatches: Vec<(String, bool)>,
     pub prime: bool,
     /// A buy form, add-to-cart button or "see all buying options" button.
     pub buybox_seen: bool,
@@ -429,6 +431,19 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     on_element(
         &mut hs,
+        "#twister_feature_div li[data-asin], #twister li[data-asin], #twister-plus-inline-twister li[data-asin]",
+        |c, el| {
+            let asin = el.get_attribute("data-asin").unwrap_or_default();
+            if c.swatches.len() < LIST_CAP && crate::text::is_asin(asin.trim()) {
+                let selected = el.get_attribute("data-initiallySelected").is_some_and(|v| v == "true")
+                    || el.get_attribute("class").is_some_and(|v| v.contains("swatchSelect"));
+                c.swatches.push((asin.trim().to_string(), selected));
+            }
+        },
+        st,
+    );
+    on_element(
+        &mut hs,
         "select#quantity option, select[name=quantity] option",
         |c, el| {
             if let Some(v) = el
@@ -539,7 +554,7 @@ mod tests {
         }
         let st: State = Rc::new(RefCell::new(Collected::default()));
         // One entry per slot plus the fixed ones; a selector that fails to parse is dropped.
-        assert_eq!(handlers(&st).len(), SLOT_SELECTORS.len() + 27);
+        assert_eq!(handlers(&st).len(), SLOT_SELECTORS.len() + 28);
     }
 
     #[test]

@@ -99,9 +99,13 @@ pub fn variations(html: &[u8], selected: Option<&str>) -> Vec<Variation> {
     {
         return Vec::new();
     }
-    let names: Vec<String> = json_after(html, b"\"dimensionsDisplay\"")
+    // Display names ("Size"), else the dimension keys ("size_name").
+    let keys: Vec<String> = json_after(html, b"\"dimensions\"")
         .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default();
+    let names: Vec<String> = json_after(html, b"\"dimensionsDisplay\"")
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_else(|| keys.clone());
     let mut out = Vec::new();
     if let Some(Value::Object(map)) = json_after(html, b"\"dimensionValuesDisplayData\"") {
         for (asin, values) in map {
@@ -123,9 +127,6 @@ pub fn variations(html: &[u8], selected: Option<&str>) -> Vec<Variation> {
         return out;
     }
     // Older layout: dimension keys ("size_name") with value lists and per-ASIN indexes.
-    let keys: Vec<String> = json_after(html, b"\"dimensions\"")
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
     let values = json_after(html, b"\"variationValues\"");
     if let (Some(Value::Object(asins)), Some(Value::Object(values))) =
         (json_after(html, b"\"asinVariationValues\""), values)
