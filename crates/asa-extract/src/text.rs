@@ -52,9 +52,17 @@ pub fn is_asin(s: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
-/// The ASIN in a product URL (`/dp/X`, `/gp/product/X`, `/gp/aw/d/X`, `/product-reviews/X`).
+/// The ASIN in a product URL (`/dp/X`, `/gp/product/X`, `/gp/aw/d/X`, `/gp/offer-listing/X`,
+/// `/product-reviews/X`).
 pub fn asin_in_url(url: &str) -> Option<String> {
-    for marker in ["/dp/", "/gp/product/", "/gp/aw/d/", "/d/"] {
+    for marker in [
+        "/dp/",
+        "/gp/product/",
+        "/gp/aw/d/",
+        "/gp/offer-listing/",
+        "/product-reviews/",
+        "/d/",
+    ] {
         if let Some(i) = url.find(marker) {
             let rest = &url[i + marker.len()..];
             let id: String = rest.chars().take(10).collect();
@@ -160,6 +168,10 @@ mod tests {
             Some("0596516177".into())
         );
         assert_eq!(asin_in_url("/dp/B0057OC5O8X"), None);
+        assert_eq!(
+            asin_in_url("http://amazon.in/gp/offer-listing/B01NCE2FHK").as_deref(),
+            Some("B01NCE2FHK")
+        );
         assert_eq!(
             query_param("/gp/x?ie=UTF8&amp;seller=A1CJB5SYI9X4XC&asin=1", "seller"),
             Some("A1CJB5SYI9X4XC")
