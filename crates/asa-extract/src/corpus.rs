@@ -265,7 +265,7 @@ pub fn infer_kind(path: &Path, expected: Option<&serde_json::Value>) -> Option<P
         if is_search_url(url) {
             return Some(PageKind::Search);
         }
-        if asin_in_url(url).is_some() {
+        if asin_in_request_url(url).is_some() {
             return Some(PageKind::Product);
         }
     }
@@ -300,7 +300,7 @@ pub fn infer_request(
         .and_then(Marketplace::from_host)
         .or_else(|| marketplace_from_prefix(stem))?;
     let kind = infer_kind(path, expected);
-    let asin = asin_in_name(stem).or_else(|| url.and_then(asin_in_url));
+    let asin = asin_in_name(stem).or_else(|| url.and_then(asin_in_request_url));
     let target = match (kind, asin) {
         (Some(PageKind::Search), _) | (None, None) => {
             let query = url
@@ -323,6 +323,15 @@ pub fn infer_request(
         },
     };
     Some((marketplace, target))
+}
+
+/// The ASIN of a product URL, or any path segment that is one
+/// (`/gp/offer-listing/B01NCE2FHK`, `/product-reviews/B0BBPNPZTC/`).
+fn asin_in_request_url(url: &str) -> Option<String> {
+    asin_in_url(url).or_else(|| {
+        let path = url.split(['?', '#', ' ']).next()?;
+        path.split('/').find(|s| is_asin(s)).map(str::to_string)
+    })
 }
 
 fn url_host(url: &str) -> Option<&str> {
