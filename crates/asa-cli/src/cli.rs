@@ -28,6 +28,20 @@ pub enum Command {
     Admin(crate::admin::AdminArgs),
     /// Classify a saved Amazon page and extract its fields, or report over a corpus.
     Extract(crate::extract::ExtractArgs),
+    /// Save an API key to ~/.asa/credentials (mode 0600).
+    Login(crate::user::login::LoginArgs),
+    /// Fetch product pages: ASINs or URLs from arguments, --input, or stdin.
+    Product(crate::user::fetch::ProductArgs),
+    /// Search Amazon: one query, or many from --input or stdin.
+    Search(crate::user::fetch::SearchArgs),
+    /// Print the stored trace of one of your requests.
+    Trace(crate::user::account::TraceArgs),
+    /// Print your account: plan, limits, credits, usage.
+    Account(crate::user::account::AccountArgs),
+    /// Create an asynchronous batch from a file of items.
+    Batch(crate::user::batch::BatchArgs),
+    /// Print a batch's status and results.
+    BatchStatus(crate::user::batch::BatchStatusArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -35,6 +49,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => crate::serve::run(cli.config.as_deref(), args),
         Command::Extract(args) => crate::extract::run(args),
         Command::Sim(args) => crate::sim::run(args),
+        Command::Login(args) => crate::user::login::run(args),
+        Command::Product(args) => crate::user::fetch::product(args),
+        Command::Search(args) => crate::user::fetch::search(args),
+        Command::Trace(args) => crate::user::account::trace(args),
+        Command::Account(args) => crate::user::account::account(args),
+        Command::Batch(args) => crate::user::batch::create(args),
+        Command::BatchStatus(args) => crate::user::batch::status(args),
         Command::Admin(args) => {
             let config = asa_server::Config::load(cli.config.as_deref(), std::env::vars())?;
             crate::admin::run(config, args)

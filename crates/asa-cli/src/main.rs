@@ -5,6 +5,7 @@ mod cli;
 mod extract;
 mod serve;
 mod sim;
+mod user;
 
 use clap::Parser;
 

@@ -4,12 +4,14 @@ use super::{fail, print_json, ConnArgs};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = super::EXIT_CODES_HELP)]
 pub struct AccountArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = super::EXIT_CODES_HELP)]
 pub struct TraceArgs {
     /// A request id of your account (`req_` + 12 hex), as printed with every error.
     pub request_id: String,

@@ -5,6 +5,7 @@ use asa_client::Credentials;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = super::EXIT_CODES_HELP)]
 pub struct LoginArgs {
     /// The API key (`asa_live_...` or `asa_test_...`).
     pub key: String,
@@ -24,7 +25,9 @@ pub fn run(args: LoginArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let Some(path) = Credentials::default_path() else {
-        return Ok(usage("HOME is not set: nowhere to write ~/.asa/credentials"));
+        return Ok(usage(
+            "HOME is not set: nowhere to write ~/.asa/credentials",
+        ));
     };
     let mut creds = Credentials::load(&path)?;
     creds.api_key = Some(key.to_string());

@@ -40,6 +40,12 @@ pub const EXIT_USAGE: u8 = 2;
 /// The server could not be reached.
 pub const EXIT_UNREACHABLE: u8 = 3;
 
+/// Shown under `--help` of every user command.
+pub const EXIT_CODES_HELP: &str =
+    "Exit codes: 0 every request succeeded; 1 at least one request failed \
+(each failure is printed with its code, message and request id); 2 usage or configuration error \
+(bad arguments, no key, key refused, unreadable input); 3 the server could not be reached.";
+
 /// Where the API is and how to retry; shared by every user command.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnArgs {
