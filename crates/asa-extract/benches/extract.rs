@@ -80,6 +80,16 @@ fn run_asa(p: &SavedPage) -> usize {
     ex.fields_found.len() + ex.page.kind().len()
 }
 
+/// The floor of any lol_html extraction: the same pass with no selectors at all.
+fn lol_html_floor(html: &[u8]) -> usize {
+    let mut n = 0usize;
+    let mut rw = lol_html::HtmlRewriter::new(lol_html::Settings::new(), |c: &[u8]| n += c.len());
+    if rw.write(html).is_ok() {
+        let _ = rw.end();
+    }
+    n
+}
+
 fn dom_baseline(html: &[u8], selectors: &[Selector]) -> usize {
     let doc = Html::parse_document(&String::from_utf8_lossy(html));
     selectors
@@ -212,6 +222,7 @@ fn table(corpus: &Path, products: &[SavedPage], searches: &[SavedPage]) {
     let budget = Duration::from_millis(250);
     let asa = measure(products, budget, run_asa);
     let dom = measure(products, budget, |p| dom_baseline(&p.html, &selectors));
+    let floor = measure(products, budget, |p| lol_html_floor(&p.html));
     let search = measure(searches, budget, run_asa);
     let classified: Vec<&str> = products
         .iter()
@@ -248,6 +259,7 @@ fn table(corpus: &Path, products: &[SavedPage], searches: &[SavedPage]) {
     };
     row("asa (lol_html stream)", &asa);
     row("scraper full DOM", &dom);
+    row("lol_html, no selectors", &floor);
     match run_peers(corpus, &corpus.join("product")) {
         Ok(peers) => {
             for p in peers {

@@ -231,7 +231,7 @@ proptest! {
         mutations in proptest::collection::vec(mutation(), 1..6),
     ) {
         let b = &bases()[base as usize % bases().len()];
-        let page = mutations.iter().fold(b.html.clone(), |p, m| apply(p, m));
+        let page = mutations.iter().fold(b.html.clone(), apply);
         check(&page, b.marketplace);
     }
 
@@ -283,7 +283,7 @@ fn the_robot_check_template_is_a_captcha() {
 /// A card of about 500 bytes; 20 000 of them make a 10 MB page.
 fn card(i: usize) -> String {
     let asin = format!("B{i:09}");
-    let sponsored = if i % 5 == 0 { " AdHolder" } else { "" };
+    let sponsored = if i.is_multiple_of(5) { " AdHolder" } else { "" };
     format!(
         r#"<div data-asin="{asin}" data-component-type="s-search-result" class="s-result-item s-asin{sponsored}"><div class="puis-card-container"><img class="s-image" src="https://m.media-amazon.com/images/I/{i}.jpg"><a href="/Widget-{i}/dp/{asin}/ref=sr_1_{i}"><h2><span>Widget number {i}</span></h2></a><div class="a-row a-size-small"><i class="a-icon a-icon-star-small"><span class="a-icon-alt">4.5 out of 5 stars</span></i><span aria-label="{i}"></span></div><div data-cy="price-recipe"><span class="a-price"><span class="a-offscreen">${i}.99</span></span></div></div></div>
 "#
