@@ -2,6 +2,7 @@
 //! `404 not_found` in the envelope, whatever the method.
 
 pub(crate) mod account;
+pub(crate) mod batch;
 pub(crate) mod product;
 pub(crate) mod requests;
 pub(crate) mod search;
@@ -22,6 +23,8 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     let api = Router::new()
         .route("/amazon/product", get(product::get))
         .route("/amazon/search", get(search::get))
+        .route("/amazon/batch", get(batch::read).post(batch::create))
+        .route("/amazon/batch/{id}", get(batch::read))
         .route("/account", get(account::show))
         .route("/requests/{request_id}", get(requests::show))
         .layer(axum::middleware::from_fn_with_state(

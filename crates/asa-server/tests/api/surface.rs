@@ -100,3 +100,51 @@ async fn healthz_carries_a_request_id() {
     assert!(a.header("x-request-id").unwrap().starts_with("req_"));
     assert_eq!(a.header("asa-cost"), Some("0"));
 }
+
+#[tokio::test]
+async fn batch_routes_exist_check_the_key_and_refuse_oversized_bodies_with_400() {
+    let app = TestApp::spawn_with(|c| c.max_body_bytes = 1024).await;
+    let url = format!("{}/api/v1/amazon/batch", app.base);
+    app.send(app.client.post(&url).body("{}"))
+        .await
+        .assert_envelope("unauthorized");
+    let a = app
+        .send(
+            app.client
+                .post(&url)
+                .bearer_auth(key(&app).await)
+                .body("x".repeat(4096)),
+        )
+        .await;
+    a.assert_envelope("invalid_params");
+    assert!(a.body["message"].as_str().unwrap().contains("`body`"));
+    let a = app
+        .send(
+            app.client
+                .post(&url)
+                .bearer_auth(key(&app).await)
+                .body("not json"),
+        )
+        .await;
+    a.assert_envelope("invalid_params");
+    let a = app
+        .send(
+            app.client
+                .post(&url)
+                .bearer_auth(key(&app).await)
+                .body("{\"endpoint\":\"amazon.product\",\"items\":[]}"),
+        )
+        .await;
+    a.assert_envelope("not_implemented");
+    app.send(
+        app.client
+            .get(format!("{url}/b_1"))
+            .bearer_auth(key(&app).await),
+    )
+    .await
+    .assert_envelope("not_implemented");
+}
+
+async fn key(app: &TestApp) -> String {
+    app.account("free", 0, asa_model::KeyKind::Live).await.key
+}
