@@ -59,26 +59,26 @@ const SLOT_COUNT: usize = Slot::SalesRankLegacy as usize + 1;
 /// Selector lists per slot. Order inside a list does not matter: the first element in
 /// the page that matches any of them and holds text wins.
 const SLOT_SELECTORS: &[(Slot, &str)] = &[
-    (Slot::Title, "#productTitle, #title_feature_div #title, h1#product-title, #ebooksTitle"),
-    (Slot::EbookTitle, "#ebooksProductTitle"),
-    (Slot::AsinTitle, "#btAsinTitle"),
-    (Slot::AsinTitleBinding, "#btAsinTitle > span"),
+    (Slot::Title, "span#productTitle, #title_feature_div #title, h1#product-title, #ebooksTitle"),
+    (Slot::EbookTitle, "span#ebooksProductTitle"),
+    (Slot::AsinTitle, "span#btAsinTitle"),
+    (Slot::AsinTitleBinding, "span#btAsinTitle > span"),
     (Slot::MobileTitle, "#udp h1, #title-section h1, #item_name"),
     (Slot::DocTitle, "head > title"),
-    (Slot::Byline, "#bylineInfo, #byline, #by-line, .contributorNameID"),
+    (Slot::Byline, "#bylineInfo, #byline, #by-line, a.contributorNameID"),
     (Slot::BrandLink, "a#brand, #brand"),
-    (Slot::LegacyAuthor, ".buying > span > a[href*=\"field-author\"]"),
+    (Slot::LegacyAuthor, "div.buying > span > a[href*=\"field-author\"]"),
     (
         Slot::PriceCore,
         "#corePrice_feature_div .a-price .a-offscreen, #corePriceDisplay_desktop_feature_div .priceToPay .a-offscreen, #corePrice_desktop .a-price .a-offscreen",
     ),
     (Slot::PriceApex, "#apex_desktop .apexPriceToPay .a-offscreen, #apex_offerDisplay_desktop .apexPriceToPay .a-offscreen"),
     (Slot::PriceTotalWw, "#tp_price_block_total_price_ww .a-offscreen"),
-    (Slot::PriceDeal, "#priceblock_dealprice"),
-    (Slot::PriceSale, "#priceblock_saleprice"),
-    (Slot::PriceOur, "#priceblock_ourprice, #priceblock_pospromoprice"),
+    (Slot::PriceDeal, "span#priceblock_dealprice"),
+    (Slot::PriceSale, "span#priceblock_saleprice"),
+    (Slot::PriceOur, "span#priceblock_ourprice, span#priceblock_pospromoprice"),
     (Slot::PriceBuybox, "#price_inside_buybox, #newBuyBoxPrice"),
-    (Slot::PriceKindle, "#kindle-price, .kindle-price .a-color-price"),
+    (Slot::PriceKindle, "span#kindle-price, td.kindle-price .a-color-price, div.kindle-price .a-color-price, span.kindle-price .a-color-price"),
     (Slot::PriceBuyNew, "#buyNewSection .offer-price, #buyNewSection .a-color-price"),
     (Slot::PriceLegacy, "#actualPriceValue"),
     (Slot::PriceMobile, "#price-block #price, #newPitchPrice"),
@@ -90,20 +90,20 @@ const SLOT_SELECTORS: &[(Slot, &str)] = &[
     ),
     (
         Slot::StrikeList,
-        "#priceblock_listprice, #listPrice, #listPriceValue, .priceBlockStrikePriceString, #list-price, #buyBoxInner .a-text-strike",
+        "#priceblock_listprice, #listPrice, #listPriceValue, span.priceBlockStrikePriceString, #list-price, #buyBoxInner .a-text-strike",
     ),
     (Slot::AvailabilitySpan, "#availability > span, #availability > .a-section > span"),
     (Slot::Availability, "#availability, #availability_feature_div .a-color-success"),
     (Slot::OutOfStock, "#outOfStock .a-color-price, #outOfStock"),
-    (Slot::AvailLegacy, ".availGreen, .availRed, .availOrange, #scarcity"),
+    (Slot::AvailLegacy, "span.availGreen, span.availRed, span.availOrange, p#scarcity"),
     (Slot::RatingText, "#averageCustomerReviews .a-icon-alt, #acrPopover .a-icon-alt, #acr-average-stars-rating-text, #averageCustomerReviews_feature_div .a-icon-alt, #acrCustomerReviewLink .a-icon-alt"),
-    (Slot::ReviewsText, "#acrCustomerReviewText"),
+    (Slot::ReviewsText, "span#acrCustomerReviewText"),
     (Slot::MobileReviews, "#rating-stars .review-count, #acrCount, #acrCustomerReviewLink .a-size-base"),
-    (Slot::Questions, "#askATFLink"),
+    (Slot::Questions, "a#askATFLink"),
     (Slot::Description, "#productDescription, #description-and-details-content, #description-link span"),
     (Slot::BookDescription, "#bookDescription_feature_div .a-expander-content, #bookDescription_feature_div"),
     (Slot::MerchantInfo, "#merchant-info, #ships-from"),
-    (Slot::SellerName, "#sellerProfileTriggerId"),
+    (Slot::SellerName, "a#sellerProfileTriggerId"),
     (
         Slot::ShipsFrom,
         "#fulfillerInfoFeature_feature_div .offer-display-feature-text-message, #tabular-buybox .tabular-buybox-text[tabular-attribute-name=\"Ships from\"]",
@@ -117,7 +117,7 @@ const SLOT_SELECTORS: &[(Slot, &str)] = &[
         "#mir-layout-DELIVERY_BLOCK-slot-PRIMARY_DELIVERY_MESSAGE_LARGE, #deliveryBlockMessage, #ddmDeliveryMessage, #delivery-message",
     ),
     (Slot::OfferCount, "#olp_feature_div, #olp-upd-new, #olp-new, #olpLinkWidget_feature_div, #new-used-offers h2, #mbc-upd-olp-link"),
-    (Slot::SalesRankLegacy, "#SalesRank"),
+    (Slot::SalesRankLegacy, "li#SalesRank, tr#SalesRank"),
 ];
 
 /// Longest text kept per slot: descriptions can be long, everything else is short.
@@ -317,7 +317,7 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     on_element(
         &mut hs,
-        "#acrPopover",
+        "span#acrPopover",
         |c, el| first_attr(&mut c.acr_title, el, "title"),
         st,
     );
@@ -329,7 +329,7 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     on_element(
         &mut hs,
-        "#landingImage, #imgBlkFront, #ebooksImgBlkFront, #imgTagWrapperId img, #main-image-container img, #main-image img, img#main-image, #ebooks-main-image-container img, #prodImage, #original-main-image, #holderMainImage img",
+        "img#landingImage, img#imgBlkFront, img#ebooksImgBlkFront, #imgTagWrapperId img, #main-image-container img, #main-image img, img#main-image, #ebooks-main-image-container img, #prodImage, #original-main-image, #holderMainImage img",
         |c, el| {
             if c.image_attrs.len() < 8 {
                 c.image_attrs.push(ImageAttrs {
@@ -344,14 +344,14 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     on_element(
         &mut hs,
-        "#sellerProfileTriggerId, #merchant-info a[href*=\"seller=\"], #merchantInfoFeature_feature_div a[href*=\"seller=\"]",
+        "a#sellerProfileTriggerId, #merchant-info a[href*=\"seller=\"], #merchantInfoFeature_feature_div a[href*=\"seller=\"]",
         |c, el| first_attr(&mut c.seller_href, el, "href"),
         st,
     );
     on_element(&mut hs, "#priceblock_ourprice span[class^=currency], #priceblock_saleprice span[class^=currency], #priceblock_dealprice span[class^=currency]", |c, el| first_attr(&mut c.currency_class, el, "class"), st);
     on_element(
         &mut hs,
-        "#attach-base-product-price",
+        "input#attach-base-product-price",
         |c, el| first_attr(&mut c.attach_price, el, "value"),
         st,
     );
@@ -463,7 +463,7 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     on_element(
         &mut hs,
-        "#buybox-see-all-buying-choices, #buybox-see-all-buying-choices-announce",
+        "span#buybox-see-all-buying-choices, #buybox-see-all-buying-choices-announce",
         |c, _| c.see_all_options = true,
         st,
     );
@@ -475,26 +475,26 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     on_element(
         &mut hs,
-        "#videoCount, #altImages .videoThumbnail, .videoBlockIngress, #main-video-container",
+        "#videoCount, #altImages .videoThumbnail, div.videoBlockIngress, #main-video-container",
         |c, _| c.video_marker = true,
         st,
     );
     // What the page is, when it is not a product.
     on_element(
         &mut hs,
-        ".a-carousel-card, .octopus-pc-item, .p13n-sc-uncoverable-faceout",
+        "li.a-carousel-card, li.octopus-pc-item, div.p13n-sc-uncoverable-faceout",
         |c, _| c.signals.shelf_cards += 1,
         st,
     );
     on_element(
         &mut hs,
-        "#zg, #zg-right-col, #gridItemRoot, .zg-grid-general-faceout, #zg_banner_text",
+        "div#zg, div#zg-right-col, div#gridItemRoot, div.zg-grid-general-faceout, #zg_banner_text",
         |c, _| c.signals.bestseller_list = true,
         st,
     );
     on_element(
         &mut hs,
-        "[data-component-type=s-search-result], #resultsCol, #s-results-list-atf",
+        "div[data-component-type=s-search-result], div#resultsCol, ul#s-results-list-atf",
         |c, _| c.signals.search_results = true,
         st,
     );
