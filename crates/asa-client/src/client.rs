@@ -123,16 +123,12 @@ impl ClientBuilder {
     }
 
     pub fn build(self) -> Result<Client, Error> {
-        let (creds, env): (Credentials, Box<dyn Fn(&str) -> Option<String>>) =
-            if self.ignore_environment {
-                (Credentials::default(), Box::new(|_| None))
-            } else {
-                let creds = match Credentials::default_path() {
-                    Some(p) => Credentials::load(&p).map_err(|e| Error::Config(e.to_string()))?,
-                    None => Credentials::default(),
-                };
-                (creds, Box::new(|k| std::env::var(k).ok()))
-            };
+        let use_env = !self.ignore_environment;
+        let creds = match Credentials::default_path().filter(|_| use_env) {
+            Some(p) => Credentials::load(&p).map_err(|e| Error::Config(e.to_string()))?,
+            None => Credentials::default(),
+        };
+        let env = |k: &str| std::env::var(k).ok().filter(|_| use_env);
         let r = resolve(self.base_url, self.api_key, env, &creds);
         let mut base = url::Url::parse(&r.base_url)
             .map_err(|e| Error::Config(format!("base URL {:?}: {e}", r.base_url)))?;

@@ -78,7 +78,7 @@ pub enum Error {
     #[error("{}", display_api(.0))]
     Api(Box<ApiError>),
     /// No answer: connection refused or reset, TLS, the per-attempt timeout.
-    #[error("transport error after {} attempt(s): {source}", .attempts.len())]
+    #[error("no answer from the server after {} attempt(s): {source}", .attempts.len())]
     Transport {
         #[source]
         source: reqwest::Error,
@@ -185,12 +185,24 @@ impl Error {
                 if e.attempts.len() == 1 { "" } else { "s" }
             ),
             other => {
+                // reqwest's own message leaves the cause (e.g. "connection refused") to
+                // its sources: show the whole chain.
+                let mut text = other.to_string();
+                let mut source = std::error::Error::source(other);
+                while let Some(s) = source {
+                    let part = s.to_string();
+                    if !text.contains(&part) {
+                        text.push_str(": ");
+                        text.push_str(&part);
+                    }
+                    source = s.source();
+                }
                 let ids = other.request_ids();
                 if ids.is_empty() {
-                    format!("error: {}: {other}", other.code())
+                    format!("error: {}: {text}", other.code())
                 } else {
                     format!(
-                        "error: {}: {other} (request_ids {})",
+                        "error: {}: {text} (request_ids {})",
                         other.code(),
                         ids.join(",")
                     )

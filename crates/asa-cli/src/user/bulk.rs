@@ -160,7 +160,8 @@ async fn run_async(
                         serde_json::to_writer(&mut *f, &failure_record(&done.input, &e))?;
                         f.write_all(b"\n")?;
                     }
-                    None => progress.println(&format!("{}: {}", done.input, e.one_line())),
+                    None if bulk => progress.println(&format!("{}: {}", done.input, e.one_line())),
+                    None => eprintln!("{}", e.one_line()),
                 }
             }
         }

@@ -239,7 +239,12 @@ mod tests {
         assert_eq!(parsed, json!([a, b]));
         let out = run(Format::Pretty, Kind::Product, true, &[]);
         assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), json!([]));
-        let out = run(Format::Pretty, Kind::Product, false, &[a.clone()]);
+        let out = run(
+            Format::Pretty,
+            Kind::Product,
+            false,
+            std::slice::from_ref(&a),
+        );
         assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), a);
         let out = run(Format::Ndjson, Kind::Product, true, &[a, b]);
         assert_eq!(out, "{\"asin\":\"A\"}\n{\"asin\":\"B\"}\n");

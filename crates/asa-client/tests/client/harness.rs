@@ -53,9 +53,11 @@ impl Server {
                 .unwrap();
             rt.block_on(async move {
                 let sim = asa_sim::start_local(sim).await.unwrap();
-                let mut config = Config::default();
-                config.listen = "127.0.0.1:0".into();
-                config.database_url = db;
+                let mut config = Config {
+                    listen: "127.0.0.1:0".into(),
+                    database_url: db,
+                    ..Config::default()
+                };
                 config.sandbox.bootstrap = false;
                 config.upstream.url_template = sim.url_template();
                 config.upstream.timeout = Duration::from_secs(5);

@@ -1,0 +1,133 @@
+//! A server in the test's runtime, and the `asa` binary run against it with a private
+//! HOME (so `~/.asa/credentials` is the test's own).
+
+#![allow(dead_code)]
+
+use asa_model::KeyKind;
+use asa_server::config::{Countries, CountryKeyword, PlanConfig};
+use asa_server::{Application, Config};
+use asa_store::{NewAccount, Store};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Server {
+    pub base: String,
+    pub store: Arc<dyn Store>,
+    pub sim: asa_sim::SimHandle,
+    pub home: tempfile::TempDir,
+    _db: tempfile::TempDir,
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A plan for fast bulk tests: the limits are real, only higher than the defaults.
+pub fn bulk_plan(concurrency: u32, rps: f64, burst: u32) -> PlanConfig {
+    PlanConfig {
+        concurrency,
+        rps,
+        burst,
+        countries: Countries::Keyword(CountryKeyword::Any),
+    }
+}
+
+impl Server {
+    pub async fn start(sim: asa_sim::SimConfig, tweak: impl FnOnce(&mut Config)) -> Server {
+        let db = tempfile::tempdir().unwrap();
+        let sim = asa_sim::start_local(sim).await.unwrap();
+        let mut config = Config {
+            listen: "127.0.0.1:0".into(),
+            database_url: format!("sqlite://{}", db.path().join("asa.db").display()),
+            ..Config::default()
+        };
+        config.sandbox.bootstrap = false;
+        config.upstream.url_template = sim.url_template();
+        config.upstream.timeout = Duration::from_secs(5);
+        config.upstream.attempt_timeout = Duration::from_secs(3);
+        tweak(&mut config);
+        let app = Application::build(config).await.expect("server starts");
+        let base = format!("http://{}", app.addr());
+        let store = app.state().store.clone();
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        Server {
+            base,
+            store,
+            sim,
+            home: tempfile::tempdir().unwrap(),
+            _db: db,
+        }
+    }
+
+    /// A new account on `plan` and its key.
+    pub async fn key(&self, plan: &str, credits: i64, kind: KeyKind) -> (String, String) {
+        let a = self
+            .store
+            .create_account(NewAccount {
+                plan: plan.into(),
+                name: None,
+                credits,
+            })
+            .await
+            .unwrap();
+        let (_, key) = self.store.create_key(&a.id, kind).await.unwrap();
+        (a.id, key.expose().to_string())
+    }
+
+    pub async fn balance(&self, account: &str) -> i64 {
+        self.store.account(account).await.unwrap().unwrap().balance
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.home.path().join(name)
+    }
+
+    /// `asa <args>` with `ASA_BASE_URL` pointing here, `key` as `ASA_API_KEY` (if any),
+    /// HOME the test's temp dir, and `stdin` piped in.
+    pub async fn asa(&self, key: Option<&str>, args: &[&str], stdin: Option<&str>) -> Output {
+        asa_in(self.home.path(), Some(&self.base), key, args, stdin).await
+    }
+}
+
+pub async fn asa_in(
+    home: &Path,
+    base: Option<&str>,
+    key: Option<&str>,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Output {
+    use tokio::io::AsyncWriteExt;
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_asa"));
+    cmd.args(args)
+        .env_remove("ASA_API_KEY")
+        .env_remove("ASA_BASE_URL")
+        .env_remove("ASA_CONFIG")
+        .env("HOME", home)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(b) = base {
+        cmd.env("ASA_BASE_URL", b);
+    }
+    if let Some(k) = key {
+        cmd.env("ASA_API_KEY", k);
+    }
+    let mut child = cmd.spawn().expect("asa runs");
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        pipe.write_all(s.as_bytes()).await.unwrap();
+    }
+    drop(pipe);
+    let out = tokio::time::timeout(Duration::from_secs(240), child.wait_with_output())
+        .await
+        .expect("asa finishes")
+        .unwrap();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
