@@ -2,6 +2,15 @@
 //! delivered as a 2xx, released otherwise. If the request ends without settling (client
 //! gone, panic), the guard releases it from a spawned task; a node that dies leaves it to
 //! expire and be released by the sweeper.
+//!
+//! A client that disconnects makes the server drop the handler's future at its next await.
+//! So that this never cuts a store write in half (a reservation committed but never owned
+//! by a guard, held until it expires), reserve, charge and release each run to completion in
+//! a task of their own; a guard whose handler is gone is dropped, and so released, when
+//! its reservation comes back. The contract this gives: a request whose client vanished
+//! before the server began charging is released, never charged; the one window left is a
+//! client that vanishes after the charge began and before it read the answer, which is
+//! charged for an answer it never read (the charge is the last step before the write).
 
 use crate::error::ApiError;
 use asa_model::ErrorCode;
@@ -22,8 +31,25 @@ impl ReservationGuard {
         cost: i64,
         ttl: Duration,
     ) -> Result<ReservationGuard, ApiError> {
-        match store.reserve(account_id, request_id, cost, ttl).await {
-            Ok(r) => Ok(ReservationGuard { store: store.clone(), reservation: Some(r) }),
+        let (store, account_id, request_id) = (
+            store.clone(),
+            account_id.to_string(),
+            request_id.to_string(),
+        );
+        let reserving = tokio::spawn(async move {
+            let taken = store.reserve(&account_id, &request_id, cost, ttl).await;
+            // Owned by a guard inside the task: if the handler is gone, dropping the task's
+            // output releases it.
+            taken.map(|r| ReservationGuard {
+                store,
+                reservation: Some(r),
+            })
+        });
+        let taken = reserving
+            .await
+            .map_err(|e| ApiError::internal(format!("reserving credits: {e}")))?;
+        match taken {
+            Ok(guard) => Ok(guard),
             Err(ReserveError::Insufficient { balance, cost }) => Err(ApiError::new(
                 ErrorCode::InsufficientCredits,
                 format!("Your balance is {balance} credits and this call costs {cost}; top up or turn on auto-top-up."),
@@ -37,7 +63,18 @@ impl ReservationGuard {
         let Some(r) = self.reservation.take() else {
             return Ok(0);
         };
-        match self.store.charge(&r).await {
+        let store = self.store.clone();
+        let charging = tokio::spawn(async move {
+            let outcome = store.charge(&r).await;
+            if outcome.is_err() {
+                let _ = store.release(&r).await;
+            }
+            (r, outcome)
+        });
+        let (r, outcome) = charging
+            .await
+            .map_err(|e| ApiError::internal(format!("charging: {e}")))?;
+        match outcome {
             Ok(ChargeOutcome::Charged { .. }) => Ok(r.cost),
             // A replay of the same request id: it was charged once already.
             Ok(ChargeOutcome::AlreadyCharged) => Ok(r.cost),
@@ -45,21 +82,22 @@ impl ReservationGuard {
                 "charge refused for {}: {why:?}",
                 r.request_id
             ))),
-            Err(e) => {
-                let _ = self.store.release(&r).await;
-                Err(ApiError::internal(format!(
-                    "charging {}: {e}",
-                    r.request_id
-                )))
-            }
+            Err(e) => Err(ApiError::internal(format!(
+                "charging {}: {e}",
+                r.request_id
+            ))),
         }
     }
 
     pub async fn release(mut self) {
         if let Some(r) = self.reservation.take() {
-            if let Err(e) = self.store.release(&r).await {
-                tracing::error!(request_id = %r.request_id, error = %e, "release failed; the reservation will expire");
-            }
+            let store = self.store.clone();
+            let releasing = tokio::spawn(async move {
+                if let Err(e) = store.release(&r).await {
+                    tracing::error!(request_id = %r.request_id, error = %e, "release failed; the reservation will expire");
+                }
+            });
+            let _ = releasing.await;
         }
     }
 }
