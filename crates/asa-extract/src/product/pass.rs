@@ -280,6 +280,56 @@ fn first_attr(slot: &mut Option<String>, el: &Element, name: &str) {
     }
 }
 
+fn push_image(c: &mut Collected, el: &Element) {
+    let attrs = ImageAttrs {
+        old_hires: el.get_attribute("data-old-hires"),
+        hires: el.get_attribute("data-a-hires"),
+        dynamic: el.get_attribute("data-a-dynamic-image"),
+        src: el.get_attribute("src"),
+    };
+    let any = attrs.old_hires.is_some()
+        || attrs.hires.is_some()
+        || attrs.dynamic.is_some()
+        || attrs.src.is_some();
+    if any && c.image_attrs.len() < 8 {
+        c.image_attrs.push(attrs);
+    }
+}
+
+/// What an element's id alone tells: flags, attribute captures and page signals.
+fn by_id(c: &mut Collected, el: &Element) {
+    let Some(id) = el.get_attribute("id") else {
+        return;
+    };
+    match id.as_str() {
+        "ASIN" => first_attr(&mut c.asin_input, el, "value"),
+        "acrPopover" => first_attr(&mut c.acr_title, el, "title"),
+        "attach-base-product-price" => first_attr(&mut c.attach_price, el, "value"),
+        "landingImage"
+        | "imgBlkFront"
+        | "ebooksImgBlkFront"
+        | "main-image"
+        | "prodImage"
+        | "original-main-image" => push_image(c, el),
+        "buybox" | "addToCart" | "add-to-cart-button" | "buy-now-button" => c.buybox_seen = true,
+        "buybox-see-all-buying-choices" | "buybox-see-all-buying-choices-announce" => {
+            c.see_all_options = true
+        }
+        "videoCount" | "main-video-container" => c.video_marker = true,
+        "zg" | "zg-right-col" | "gridItemRoot" | "zg_banner_text" => {
+            c.signals.bestseller_list = true
+        }
+        "resultsCol" | "s-results-list-atf" => c.signals.search_results = true,
+        "gw-layout" | "gateway-page" | "desktop-banner" | "gw-desktop-herotator" | "gwcswTower" => {
+            c.signals.gateway = true
+        }
+        "cm_cr-review_list" | "olpOfferList" | "aod-container" => {
+            c.signals.reviews_or_offers = true
+        }
+        _ => {}
+    }
+}
+
 fn handlers<'h>(st: &State) -> Handlers<'h> {
     let mut hs: Handlers<'h> = Vec::with_capacity(80);
     for &(slot, selector) in SLOT_SELECTORS {
@@ -305,7 +355,7 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     on_element(
         &mut hs,
-        "input#ASIN, input[name=ASIN], input[name=\"ASIN.0\"]",
+        "input[name=ASIN], input[name=\"ASIN.0\"]",
         |c, el| first_attr(&mut c.asin_input, el, "value"),
         st,
     );
@@ -317,29 +367,14 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     on_element(
         &mut hs,
-        "span#acrPopover",
-        |c, el| first_attr(&mut c.acr_title, el, "title"),
-        st,
-    );
-    on_element(
-        &mut hs,
         "#rating-stars span[title], .crAvgStars span[title]",
         |c, el| first_attr(&mut c.mobile_stars, el, "title"),
         st,
     );
     on_element(
         &mut hs,
-        "img#landingImage, img#imgBlkFront, img#ebooksImgBlkFront, #imgTagWrapperId img, #main-image-container img, #main-image img, img#main-image, #ebooks-main-image-container img, #prodImage, #original-main-image, #holderMainImage img",
-        |c, el| {
-            if c.image_attrs.len() < 8 {
-                c.image_attrs.push(ImageAttrs {
-                    old_hires: el.get_attribute("data-old-hires"),
-                    hires: el.get_attribute("data-a-hires"),
-                    dynamic: el.get_attribute("data-a-dynamic-image"),
-                    src: el.get_attribute("src"),
-                });
-            }
-        },
+        "#imgTagWrapperId img, #main-image-container img, #main-image img, #ebooks-main-image-container img, #holderMainImage img",
+        push_image,
         st,
     );
     on_element(
@@ -349,12 +384,6 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
         st,
     );
     on_element(&mut hs, "#priceblock_ourprice span[class^=currency], #priceblock_saleprice span[class^=currency], #priceblock_dealprice span[class^=currency]", |c, el| first_attr(&mut c.currency_class, el, "class"), st);
-    on_element(
-        &mut hs,
-        "input#attach-base-product-price",
-        |c, el| first_attr(&mut c.attach_price, el, "value"),
-        st,
-    );
     list(
         &mut hs,
         "#bylineInfo .author > a, #byline .author > a, #bylineInfo .author .contributorNameID, #byline .author .contributorNameID",
@@ -463,19 +492,7 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     on_element(
         &mut hs,
-        "span#buybox-see-all-buying-choices, #buybox-see-all-buying-choices-announce",
-        |c, _| c.see_all_options = true,
-        st,
-    );
-    on_element(
-        &mut hs,
-        "#buybox, #addToCart, #add-to-cart-button, #buy-now-button",
-        |c, _| c.buybox_seen = true,
-        st,
-    );
-    on_element(
-        &mut hs,
-        "#videoCount, #altImages .videoThumbnail, div.videoBlockIngress, #main-video-container",
+        "#altImages .videoThumbnail, div.videoBlockIngress",
         |c, _| c.video_marker = true,
         st,
     );
@@ -488,28 +505,19 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     on_element(
         &mut hs,
-        "div#zg, div#zg-right-col, div#gridItemRoot, div.zg-grid-general-faceout, #zg_banner_text",
+        "div.zg-grid-general-faceout",
         |c, _| c.signals.bestseller_list = true,
         st,
     );
     on_element(
         &mut hs,
-        "div[data-component-type=s-search-result], div#resultsCol, ul#s-results-list-atf",
+        "div[data-component-type=s-search-result]",
         |c, _| c.signals.search_results = true,
         st,
     );
-    on_element(
-        &mut hs,
-        "#gw-layout, #gateway-page, #desktop-banner, #gw-desktop-herotator, #gwcswTower",
-        |c, _| c.signals.gateway = true,
-        st,
-    );
-    on_element(
-        &mut hs,
-        "#cm_cr-review_list, #olpOfferList, #aod-container",
-        |c, _| c.signals.reviews_or_offers = true,
-        st,
-    );
+    // Elements named by id alone go through one `[id]` entry and a match here: every
+    // selector is an entry point the VM runs on every element, a match is one lookup.
+    on_element(&mut hs, "[id]", by_id, st);
     hs
 }
 
@@ -554,7 +562,7 @@ mod tests {
         }
         let st: State = Rc::new(RefCell::new(Collected::default()));
         // One entry per slot plus the fixed ones; a selector that fails to parse is dropped.
-        assert_eq!(handlers(&st).len(), SLOT_SELECTORS.len() + 28);
+        assert_eq!(handlers(&st).len(), SLOT_SELECTORS.len() + 23);
     }
 
     #[test]
