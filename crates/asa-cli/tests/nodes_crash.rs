@@ -1,0 +1,248 @@
+//! A node killed with SIGKILL while it holds reservations: the real `asa serve` binary on a
+//! SQLite file, its upstream an in-test simulator whose slow pages keep requests in flight.
+//! After a restart and the reservation expiry (a short `reservation_grace` and
+//! `reservation_sweep`), the ledger holds: every delivered 2xx charged once, every
+//! reservation of the dead node expired (released), nothing reserved, credits conserved.
+
+use asa_model::KeyKind;
+use asa_store::{LedgerKind, NewAccount, Store};
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+const COST: i64 = 5;
+/// Requests in flight (waiting 2 s for the simulator) when the node dies.
+const IN_FLIGHT: usize = 12;
+
+/// A running `asa serve`; killed (SIGKILL) when dropped.
+struct Node {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_node(dir: &std::path::Path, database_url: &str, upstream: &str) -> Node {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_asa"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            database_url,
+        ])
+        .current_dir(dir)
+        .env("ASA_UPSTREAM_URL_TEMPLATE", upstream)
+        .env("ASA_UPSTREAM_TIMEOUT", "3s")
+        .env("ASA_UPSTREAM_ATTEMPT_TIMEOUT", "3s")
+        .env("ASA_RESERVATION_GRACE", "1s")
+        .env("ASA_RESERVATION_SWEEP", "200ms")
+        .env("ASA_SANDBOX_ENABLED", "false")
+        .env("ASA_FAILURES_DIR", dir.join("failures"))
+        .env("ASA_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("asa serve starts");
+    // The log says where it listens; the rest of the log is drained so it never blocks.
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("addr=") {
+                if let Some(tx) = tx.take() {
+                    let addr: String = line[at + 5..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                        .collect();
+                    let _ = tx.send(addr);
+                }
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("asa serve logs its address");
+    Node {
+        child,
+        base: format!("http://{addr}"),
+    }
+}
+
+/// Status and request id of one product request; `None` when no answer came.
+async fn product(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    asin: &str,
+) -> Option<(u16, String)> {
+    let res = client
+        .get(format!("{base}/api/v1/amazon/product?query={asin}"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .ok()?;
+    let status = res.status().as_u16();
+    let rid = res
+        .headers()
+        .get("x-request-id")?
+        .to_str()
+        .ok()?
+        .to_string();
+    let cost = res.headers().get("asa-cost")?.to_str().ok()?.to_string();
+    res.bytes().await.ok()?;
+    assert_eq!(cost, if status == 200 { "5" } else { "0" });
+    Some((status, rid))
+}
+
+async fn fast_batch(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    tag: &str,
+    n: usize,
+) -> Vec<String> {
+    let calls = (0..n).map(|i| {
+        let asin = format!("B0{tag}{i:04}");
+        async move { product(client, base, key, &asin).await }
+    });
+    futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|answer| {
+            let (status, rid) = answer.expect("a live node answers");
+            assert_eq!(status, 200, "{rid}");
+            rid
+        })
+        .collect()
+}
+
+async fn reserved(store: &Arc<dyn Store>, account_id: &str) -> i64 {
+    store.account(account_id).await.unwrap().unwrap().reserved
+}
+
+async fn wait_reserved(store: &Arc<dyn Store>, account_id: &str, want: i64, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let now = reserved(store, account_id).await;
+        if now == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "reserved stays {now}, want {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_request_leaves_a_ledger_that_holds_after_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("asa.db").display());
+    let sim = asa_sim::start_local(asa_sim::SimConfig {
+        page_bytes: 60_000,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let store = asa_store::open(&database_url).await.unwrap();
+    let initial = 1000;
+    let account = store
+        .create_account(NewAccount {
+            plan: "vibe".into(),
+            name: None,
+            credits: initial,
+        })
+        .await
+        .unwrap();
+    let (_, key) = store.create_key(&account.id, KeyKind::Live).await.unwrap();
+    let key = key.expose().to_string();
+    let client = reqwest::Client::new();
+
+    let node = start_node(dir.path(), &database_url, &sim.url_template());
+    let mut delivered = fast_batch(&client, &node.base, &key, "CRSA", 10).await;
+
+    // Requests parked on 2 s pages, each holding its reservation, when the node dies.
+    let parked: Vec<_> = (0..IN_FLIGHT)
+        .map(|_| {
+            let (client, base, key) = (client.clone(), node.base.clone(), key.clone());
+            tokio::spawn(async move { product(&client, &base, &key, "B0SLOW0200").await })
+        })
+        .collect();
+    wait_reserved(
+        &store,
+        &account.id,
+        COST * IN_FLIGHT as i64,
+        Duration::from_secs(10),
+    )
+    .await;
+    drop(node); // SIGKILL
+    for p in parked {
+        assert_eq!(p.await.unwrap(), None, "a killed node answers nothing");
+    }
+    assert_eq!(
+        reserved(&store, &account.id).await,
+        COST * IN_FLIGHT as i64,
+        "the dead node's reservations are still held"
+    );
+
+    // Restarted on the same file: it serves, and its sweeper expires what the dead node
+    // held once their time (upstream budget + grace) is over.
+    let node = start_node(dir.path(), &database_url, &sim.url_template());
+    delivered.extend(fast_batch(&client, &node.base, &key, "CRSB", 10).await);
+    wait_reserved(&store, &account.id, 0, Duration::from_secs(20)).await;
+
+    let entries = store.ledger(&account.id, 10_000).await.unwrap();
+    let mut settled: HashMap<&str, Vec<LedgerKind>> = HashMap::new();
+    let mut reserved_ids = HashSet::new();
+    let mut sums: HashMap<LedgerKind, i64> = HashMap::new();
+    for e in &entries {
+        assert!(e.balance_after >= 0 && e.reserved_after >= 0, "{e:?}");
+        *sums.entry(e.kind).or_default() += e.amount;
+        let rid = e.request_id.as_deref();
+        match e.kind {
+            LedgerKind::Reserve => assert!(reserved_ids.insert(rid.unwrap()), "{e:?}"),
+            LedgerKind::Charge | LedgerKind::Release | LedgerKind::Expire => {
+                settled.entry(rid.unwrap()).or_default().push(e.kind)
+            }
+            LedgerKind::TopUp | LedgerKind::AutoTopUp => {}
+        }
+    }
+    let of = |kinds: &[LedgerKind]| -> HashSet<&str> {
+        settled
+            .iter()
+            .filter(|(_, k)| k.len() == 1 && kinds.contains(&k[0]))
+            .map(|(r, _)| *r)
+            .collect()
+    };
+    assert!(
+        settled.values().all(|k| k.len() == 1),
+        "settled twice: {settled:?}"
+    );
+    assert_eq!(
+        settled.keys().copied().collect::<HashSet<_>>(),
+        reserved_ids,
+        "every reservation settled, nothing settled unreserved"
+    );
+    let charged = of(&[LedgerKind::Charge]);
+    let delivered: HashSet<&str> = delivered.iter().map(String::as_str).collect();
+    assert_eq!(charged, delivered, "charged exactly the delivered 2xx");
+    assert_eq!(of(&[LedgerKind::Expire]).len(), IN_FLIGHT);
+    assert!(of(&[LedgerKind::Release]).is_empty());
+    let sum = |k| sums.get(&k).copied().unwrap_or(0);
+    assert_eq!(sum(LedgerKind::Charge), COST * delivered.len() as i64);
+    let after = store.account(&account.id).await.unwrap().unwrap();
+    assert_eq!(after.reserved, 0);
+    assert_eq!(after.balance + sum(LedgerKind::Charge), initial);
+    drop(node);
+}
