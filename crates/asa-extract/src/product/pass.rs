@@ -129,6 +129,12 @@ const LIST_CAP: usize = 512;
 pub struct Collected {
     pub slots: Vec<String>,
     pub(super) active: Vec<bool>,
+    /// Open elements, per slot, that the `[id]` dispatch is capturing text from.
+    pub(super) id_depth: Vec<u32>,
+    pub(super) id_open: u32,
+    /// Source offset of the last text chunk pushed per slot: a chunk reaches a slot once,
+    /// even when the id dispatch and a selector both cover it.
+    pub(super) last_at: Vec<usize>,
     pub canonical: Option<String>,
     pub og_url: Option<String>,
     pub asin_input: Option<String>,
@@ -182,10 +188,44 @@ impl Collected {
         self.active[i] = blank;
     }
 
-    fn push(&mut self, s: Slot, t: &str) {
+    fn push(&mut self, s: Slot, t: &str, at: usize) {
         let i = s as usize;
-        if self.active[i] && self.slots[i].len() < SLOT_CAP {
+        if (self.active[i] || self.id_depth[i] > 0)
+            && self.last_at[i] != at
+            && self.slots[i].len() < SLOT_CAP
+        {
             self.slots[i].push_str(t);
+            self.last_at[i] = at;
+        }
+    }
+
+    /// An element named by a slot's id opens: capture its text until its end tag, if the
+    /// slot has no text yet.
+    fn open_id(&mut self, s: Slot) -> bool {
+        let i = s as usize;
+        if !self.slots[i].trim().is_empty() {
+            return false;
+        }
+        self.slots[i].clear();
+        self.id_depth[i] += 1;
+        self.id_open += 1;
+        true
+    }
+
+    fn close_id(&mut self, s: Slot) {
+        let i = s as usize;
+        self.id_depth[i] = self.id_depth[i].saturating_sub(1);
+        self.id_open = self.id_open.saturating_sub(1);
+    }
+
+    fn push_open_ids(&mut self, t: &str, at: usize) {
+        if self.id_open == 0 {
+            return;
+        }
+        for &(slot, _) in SLOT_SELECTORS {
+            if self.id_depth[slot as usize] > 0 {
+                self.push(slot, t, at);
+            }
         }
     }
 }
@@ -225,7 +265,7 @@ fn both<'h>(
     hs: &mut Handlers<'h>,
     selector: &str,
     mut on_el: impl FnMut(&mut Collected, &Element) + 'h,
-    mut on_txt: impl FnMut(&mut Collected, &str) + 'h,
+    mut on_txt: impl FnMut(&mut Collected, &str, usize) + 'h,
     st: &State,
 ) {
     let (st1, st2) = (st.clone(), st.clone());
@@ -239,7 +279,8 @@ fn both<'h>(
                 })
                 .text(move |t: &mut TextChunk| {
                     if is_text(t) {
-                        on_txt(&mut st2.borrow_mut(), t.as_str());
+                        let at = t.source_location().bytes().start;
+                        on_txt(&mut st2.borrow_mut(), t.as_str(), at);
                     }
                     Ok(())
                 }),
@@ -263,7 +304,7 @@ fn list<'h>(
                 l.push(String::new());
             }
         },
-        move |c, t| {
+        move |c, t, _| {
             if let Some(last) = pick(c).last_mut() {
                 if last.len() < SLOT_CAP {
                     last.push_str(t);
@@ -297,11 +338,8 @@ fn push_image(c: &mut Collected, el: &Element) {
 }
 
 /// What an element's id alone tells: flags, attribute captures and page signals.
-fn by_id(c: &mut Collected, el: &Element) {
-    let Some(id) = el.get_attribute("id") else {
-        return;
-    };
-    match id.as_str() {
+fn by_id(c: &mut Collected, el: &Element, id: &str) {
+    match id {
         "ASIN" => first_attr(&mut c.asin_input, el, "value"),
         "acrPopover" => first_attr(&mut c.acr_title, el, "title"),
         "attach-base-product-price" => first_attr(&mut c.attach_price, el, "value"),
@@ -330,16 +368,48 @@ fn by_id(c: &mut Collected, el: &Element) {
     }
 }
 
+/// The id of a selector alternative that is only an id (optionally with a tag name):
+/// `#productTitle`, `span#productTitle`.
+fn id_only(alt: &str) -> Option<&str> {
+    let (_, id) = alt.split_once('#')?;
+    let tag = &alt[..alt.len() - id.len() - 1];
+    let plain = |s: &str, extra: &[char]| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
+    };
+    (plain(tag, &[]) && !id.is_empty() && plain(id, &['-', '_'])).then_some(id)
+}
+
+/// (id, slot) for every id-only alternative of the slot selectors, found by one lookup
+/// per element instead of one VM entry point each.
+fn id_slots() -> Vec<(&'static str, Slot)> {
+    SLOT_SELECTORS
+        .iter()
+        .flat_map(|&(slot, sel)| {
+            sel.split(',')
+                .filter_map(|a| id_only(a.trim()))
+                .map(move |id| (id, slot))
+        })
+        .collect()
+}
+
 fn handlers<'h>(st: &State) -> Handlers<'h> {
     let mut hs: Handlers<'h> = Vec::with_capacity(80);
     for &(slot, selector) in SLOT_SELECTORS {
-        both(
-            &mut hs,
-            selector,
-            move |c, _| c.start(slot),
-            move |c, t| c.push(slot, t),
-            st,
-        );
+        let rest: Vec<&str> = selector
+            .split(',')
+            .map(str::trim)
+            .filter(|alt| id_only(alt).is_none())
+            .collect();
+        if !rest.is_empty() {
+            both(
+                &mut hs,
+                &rest.join(", "),
+                move |c, _| c.start(slot),
+                move |c, t, at| c.push(slot, t, at),
+                st,
+            );
+        }
     }
     on_element(
         &mut hs,
@@ -419,7 +489,7 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
                 }
             }
         },
-        |c, t| {
+        |c, t, _| {
             if let Some(cell) = c.detail_rows.last_mut().and_then(|r| r.last_mut()) {
                 if cell.len() < SLOT_CAP {
                     cell.push_str(t);
@@ -443,7 +513,7 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
                     .push((String::new(), el.get_attribute("href")));
             }
         },
-        |c, t| {
+        |c, t, _| {
             if let Some(last) = c.breadcrumbs.last_mut() {
                 if last.0.len() < 1024 {
                     last.0.push_str(t);
@@ -517,7 +587,41 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     // Elements named by id alone go through one `[id]` entry and a match here: every
     // selector is an entry point the VM runs on every element, a match is one lookup.
-    on_element(&mut hs, "[id]", by_id, st);
+    let ids = id_slots();
+    let (st1, st2) = (st.clone(), st.clone());
+    if let Some(sel_id) = sel("[id]") {
+        hs.push((
+            sel_id,
+            ElementContentHandlers::default()
+                .element(move |el: &mut Element| {
+                    let Some(id) = el.get_attribute("id") else {
+                        return Ok(());
+                    };
+                    let mut c = st1.borrow_mut();
+                    by_id(&mut c, el, &id);
+                    for &(_, slot) in ids.iter().filter(|(i, _)| *i == id) {
+                        if el.can_have_content() && c.open_id(slot) {
+                            let st3 = st1.clone();
+                            let closed = el.on_end_tag(Box::new(move |_| {
+                                st3.borrow_mut().close_id(slot);
+                                Ok(())
+                            }));
+                            if closed.is_err() {
+                                c.close_id(slot);
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+                .text(move |t: &mut TextChunk| {
+                    if is_text(t) {
+                        let at = t.source_location().bytes().start;
+                        st2.borrow_mut().push_open_ids(t.as_str(), at);
+                    }
+                    Ok(())
+                }),
+        ));
+    }
     hs
 }
 
@@ -527,6 +631,8 @@ pub fn collect(html: &[u8], encoding: &'static encoding_rs::Encoding) -> Collect
     let state: State = Rc::new(RefCell::new(Collected {
         slots: vec![String::new(); SLOT_COUNT],
         active: vec![false; SLOT_COUNT],
+        id_depth: vec![0; SLOT_COUNT],
+        last_at: vec![usize::MAX; SLOT_COUNT],
         ..Collected::default()
     }));
     {
@@ -561,8 +667,38 @@ mod tests {
             assert!(s.parse::<Selector>().is_ok(), "{s}");
         }
         let st: State = Rc::new(RefCell::new(Collected::default()));
-        // One entry per slot plus the fixed ones; a selector that fails to parse is dropped.
-        assert_eq!(handlers(&st).len(), SLOT_SELECTORS.len() + 23);
+        // One entry per slot that keeps non-id alternatives, plus the fixed ones (the
+        // `[id]` dispatch among them); a selector that fails to parse would be dropped.
+        let with_selectors = SLOT_SELECTORS
+            .iter()
+            .filter(|(_, s)| s.split(',').any(|a| id_only(a.trim()).is_none()))
+            .count();
+        assert_eq!(handlers(&st).len(), with_selectors + 23);
+    }
+
+    #[test]
+    fn id_only_alternatives() {
+        assert_eq!(id_only("#productTitle"), Some("productTitle"));
+        assert_eq!(
+            id_only("span#priceblock_ourprice"),
+            Some("priceblock_ourprice")
+        );
+        assert_eq!(id_only("#corePrice_feature_div .a-offscreen"), None);
+        assert_eq!(id_only("#btAsinTitle > span"), None);
+        assert_eq!(id_only("a.contributorNameID"), None);
+        assert!(id_slots()
+            .iter()
+            .any(|(id, s)| *id == "productTitle" && *s == Slot::Title));
+    }
+
+    #[test]
+    fn id_captures_end_with_their_element_and_never_repeat_a_chunk() {
+        let c = collect(
+            b"<div id=title_feature_div><h1 id=title><span id=productTitle> A kettle </span></h1></div><span id=acrCustomerReviewText>12 ratings</span> after",
+            encoding_rs::UTF_8,
+        );
+        assert_eq!(c.slot(Slot::Title).trim(), "A kettle");
+        assert_eq!(c.slot(Slot::ReviewsText), "12 ratings");
     }
 
     #[test]
