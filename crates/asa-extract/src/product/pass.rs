@@ -6,6 +6,7 @@ use lol_html::html_content::{Element, TextChunk, TextType};
 use lol_html::{ElementContentHandlers, HtmlRewriter, Selector, Settings};
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Text fields captured from the first element (with text) matching their selectors.
@@ -382,15 +383,14 @@ fn id_only(alt: &str) -> Option<&str> {
 
 /// (id, slot) for every id-only alternative of the slot selectors, found by one lookup
 /// per element instead of one VM entry point each.
-fn id_slots() -> Vec<(&'static str, Slot)> {
-    SLOT_SELECTORS
-        .iter()
-        .flat_map(|&(slot, sel)| {
-            sel.split(',')
-                .filter_map(|a| id_only(a.trim()))
-                .map(move |id| (id, slot))
-        })
-        .collect()
+fn id_slots() -> HashMap<&'static str, Vec<Slot>> {
+    let mut map: HashMap<&'static str, Vec<Slot>> = HashMap::new();
+    for &(slot, sel) in SLOT_SELECTORS {
+        for id in sel.split(',').filter_map(|a| id_only(a.trim())) {
+            map.entry(id).or_default().push(slot);
+        }
+    }
+    map
 }
 
 fn handlers<'h>(st: &State) -> Handlers<'h> {
@@ -599,7 +599,7 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
                     };
                     let mut c = st1.borrow_mut();
                     by_id(&mut c, el, &id);
-                    for &(_, slot) in ids.iter().filter(|(i, _)| *i == id) {
+                    for &slot in ids.get(id.as_str()).into_iter().flatten() {
                         if el.can_have_content() && c.open_id(slot) {
                             let st3 = st1.clone();
                             let closed = el.on_end_tag(Box::new(move |_| {
@@ -686,9 +686,7 @@ mod tests {
         assert_eq!(id_only("#corePrice_feature_div .a-offscreen"), None);
         assert_eq!(id_only("#btAsinTitle > span"), None);
         assert_eq!(id_only("a.contributorNameID"), None);
-        assert!(id_slots()
-            .iter()
-            .any(|(id, s)| *id == "productTitle" && *s == Slot::Title));
+        assert_eq!(id_slots().get("productTitle"), Some(&vec![Slot::Title]));
     }
 
     #[test]
