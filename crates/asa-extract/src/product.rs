@@ -6,6 +6,7 @@ mod labels;
 mod money;
 pub(crate) mod pass;
 mod scripts;
+mod selectors;
 
 use crate::classify;
 use crate::text::{asin_in_url, clean, decode_entities, is_asin, query_param};

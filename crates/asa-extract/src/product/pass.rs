@@ -1,6 +1,8 @@
 //! The one streaming pass over a product page: lol_html selectors feed per-field text
 //! buffers and attribute slots; nothing is decided here, only collected.
 
+pub use super::selectors::Slot;
+use super::selectors::{SLOT_COUNT, SLOT_SELECTORS};
 use crate::classify::PageSignals;
 use lol_html::html_content::{Element, TextChunk, TextType};
 use lol_html::{ElementContentHandlers, HtmlRewriter, Selector, Settings};
@@ -8,118 +10,6 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-
-/// Text fields captured from the first element (with text) matching their selectors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Slot {
-    Title,
-    EbookTitle,
-    AsinTitle,
-    AsinTitleBinding,
-    MobileTitle,
-    DocTitle,
-    Byline,
-    BrandLink,
-    LegacyAuthor,
-    PriceCore,
-    PriceApex,
-    PriceTotalWw,
-    PriceDeal,
-    PriceSale,
-    PriceOur,
-    PriceBuybox,
-    PriceKindle,
-    PriceBuyNew,
-    PriceLegacy,
-    PriceMobile,
-    PriceSwatch,
-    PriceWhole,
-    StrikeBasis,
-    StrikeList,
-    AvailabilitySpan,
-    Availability,
-    OutOfStock,
-    AvailLegacy,
-    RatingText,
-    ReviewsText,
-    MobileReviews,
-    Questions,
-    Description,
-    BookDescription,
-    MerchantInfo,
-    SellerName,
-    ShipsFrom,
-    Returns,
-    Delivery,
-    OfferCount,
-    SalesRankLegacy,
-}
-
-const SLOT_COUNT: usize = Slot::SalesRankLegacy as usize + 1;
-
-/// Selector lists per slot. Order inside a list does not matter: the first element in
-/// the page that matches any of them and holds text wins.
-const SLOT_SELECTORS: &[(Slot, &str)] = &[
-    (Slot::Title, "span#productTitle, #title_feature_div #title, h1#product-title, #ebooksTitle"),
-    (Slot::EbookTitle, "span#ebooksProductTitle"),
-    (Slot::AsinTitle, "span#btAsinTitle"),
-    (Slot::AsinTitleBinding, "span#btAsinTitle > span"),
-    (Slot::MobileTitle, "#udp h1, #title-section h1, #item_name"),
-    (Slot::DocTitle, "head > title"),
-    (Slot::Byline, "#bylineInfo, #byline, #by-line, a.contributorNameID"),
-    (Slot::BrandLink, "a#brand, #brand"),
-    (Slot::LegacyAuthor, "div.buying > span > a[href*=\"field-author\"]"),
-    (
-        Slot::PriceCore,
-        "#corePrice_feature_div .a-price .a-offscreen, #corePriceDisplay_desktop_feature_div .priceToPay .a-offscreen, #corePrice_desktop .a-price .a-offscreen",
-    ),
-    (Slot::PriceApex, "#apex_desktop .apexPriceToPay .a-offscreen, #apex_offerDisplay_desktop .apexPriceToPay .a-offscreen"),
-    (Slot::PriceTotalWw, "#tp_price_block_total_price_ww .a-offscreen"),
-    (Slot::PriceDeal, "span#priceblock_dealprice"),
-    (Slot::PriceSale, "span#priceblock_saleprice"),
-    (Slot::PriceOur, "span#priceblock_ourprice, span#priceblock_pospromoprice"),
-    (Slot::PriceBuybox, "#price_inside_buybox, #newBuyBoxPrice"),
-    (Slot::PriceKindle, "span#kindle-price, td.kindle-price .a-color-price, div.kindle-price .a-color-price, span.kindle-price .a-color-price"),
-    (Slot::PriceBuyNew, "#buyNewSection .offer-price, #buyNewSection .a-color-price"),
-    (Slot::PriceLegacy, "#actualPriceValue"),
-    (Slot::PriceMobile, "#price-block #price, #newPitchPrice"),
-    (Slot::PriceSwatch, "#tmmSwatches .a-button-selected .a-color-price, #tmmSwatches .a-button-selected .slot-price"),
-    (Slot::PriceWhole, "#corePrice_feature_div .a-price-whole"),
-    (
-        Slot::StrikeBasis,
-        "#corePriceDisplay_desktop_feature_div .basisPrice .a-offscreen, #corePrice_desktop .a-text-price .a-offscreen, #corePrice_feature_div .a-text-price .a-offscreen, #apex_desktop .basisPrice .a-offscreen",
-    ),
-    (
-        Slot::StrikeList,
-        "#priceblock_listprice, #listPrice, #listPriceValue, span.priceBlockStrikePriceString, #list-price, #buyBoxInner .a-text-strike",
-    ),
-    (Slot::AvailabilitySpan, "#availability > span, #availability > .a-section > span"),
-    (Slot::Availability, "#availability, #availability_feature_div .a-color-success"),
-    (Slot::OutOfStock, "#outOfStock .a-color-price, #outOfStock"),
-    (Slot::AvailLegacy, "span.availGreen, span.availRed, span.availOrange, p#scarcity"),
-    (Slot::RatingText, "#averageCustomerReviews .a-icon-alt, #acrPopover .a-icon-alt, #acr-average-stars-rating-text, #averageCustomerReviews_feature_div .a-icon-alt, #acrCustomerReviewLink .a-icon-alt"),
-    (Slot::ReviewsText, "span#acrCustomerReviewText"),
-    (Slot::MobileReviews, "#rating-stars .review-count, #acrCount, #acrCustomerReviewLink .a-size-base"),
-    (Slot::Questions, "a#askATFLink"),
-    (Slot::Description, "#productDescription, #description-and-details-content, #description-link span"),
-    (Slot::BookDescription, "#bookDescription_feature_div .a-expander-content, #bookDescription_feature_div"),
-    (Slot::MerchantInfo, "#merchant-info, #ships-from"),
-    (Slot::SellerName, "a#sellerProfileTriggerId"),
-    (
-        Slot::ShipsFrom,
-        "#fulfillerInfoFeature_feature_div .offer-display-feature-text-message, #tabular-buybox .tabular-buybox-text[tabular-attribute-name=\"Ships from\"]",
-    ),
-    (
-        Slot::Returns,
-        "#returnsInfoFeature_feature_div .offer-display-feature-text-message, #productSupportAndReturnPolicy-return-policy-popover-celWidget",
-    ),
-    (
-        Slot::Delivery,
-        "#mir-layout-DELIVERY_BLOCK-slot-PRIMARY_DELIVERY_MESSAGE_LARGE, #deliveryBlockMessage, #ddmDeliveryMessage, #delivery-message",
-    ),
-    (Slot::OfferCount, "#olp_feature_div, #olp-upd-new, #olp-new, #olpLinkWidget_feature_div, #new-used-offers h2, #mbc-upd-olp-link"),
-    (Slot::SalesRankLegacy, "li#SalesRank, tr#SalesRank"),
-];
 
 /// Longest text kept per slot: descriptions can be long, everything else is short.
 const SLOT_CAP: usize = 64 * 1024;
