@@ -321,43 +321,43 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     on_element(
         &mut hs,
-        "#addToCart input[name=a], #handleBuy input[name=asin]",
+        "#addToCart input[name=a], form#handleBuy input[name=asin]",
         |c, el| first_attr(&mut c.asin_form, el, "value"),
         st,
     );
     on_element(
         &mut hs,
-        "#rating-stars span[title], .crAvgStars span[title]",
+        "div#rating-stars span[title], .crAvgStars span[title]",
         |c, el| first_attr(&mut c.mobile_stars, el, "title"),
         st,
     );
     on_element(
         &mut hs,
-        "#imgTagWrapperId img, #main-image-container img, #main-image img, #ebooks-main-image-container img, #holderMainImage img",
+        "div#imgTagWrapperId img, div#main-image-container img, #main-image img, div#ebooks-main-image-container img, div#holderMainImage img",
         push_image,
         st,
     );
     on_element(
         &mut hs,
-        "a#sellerProfileTriggerId, #merchant-info a[href*=\"seller=\"], #merchantInfoFeature_feature_div a[href*=\"seller=\"]",
+        "a#sellerProfileTriggerId, div#merchant-info a[href*=\"seller=\"], div#merchantInfoFeature_feature_div a[href*=\"seller=\"]",
         |c, el| first_attr(&mut c.seller_href, el, "href"),
         st,
     );
     on_element(&mut hs, "#priceblock_ourprice span[class^=currency], #priceblock_saleprice span[class^=currency], #priceblock_dealprice span[class^=currency]", |c, el| first_attr(&mut c.currency_class, el, "class"), st);
     list(
         &mut hs,
-        "#bylineInfo .author > a, #byline .author > a, #bylineInfo .author .contributorNameID, #byline .author .contributorNameID",
+        "#bylineInfo .author > a, div#byline .author > a, #bylineInfo .author .contributorNameID, div#byline .author .contributorNameID",
         |c| &mut c.authors,
         st,
     );
     list(
         &mut hs,
-        "#feature-bullets li:not(.aok-hidden):not(#replacementPartsFitmentBullet)",
+        "div#feature-bullets li:not(.aok-hidden):not(#replacementPartsFitmentBullet)",
         |c| &mut c.bullets,
         st,
     );
     // Detail tables of every generation: tech specs, additional information, overview.
-    let tables = "#prodDetails tr, #productOverview_feature_div tr, #technicalSpecifications_section_1 tr, #tech-specs-desktop tr, #productDetails_techSpec_section_1 tr, #productDetails_detailBullets_sections1 tr";
+    let tables = "div#prodDetails tr, div#productOverview_feature_div tr, table#technicalSpecifications_section_1 tr, div#tech-specs-desktop tr, table#productDetails_techSpec_section_1 tr, table#productDetails_detailBullets_sections1 tr";
     on_element(
         &mut hs,
         tables,
@@ -368,7 +368,7 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
         },
         st,
     );
-    let cells = "#prodDetails th, #prodDetails td, #productOverview_feature_div td, #technicalSpecifications_section_1 th, #technicalSpecifications_section_1 td, #tech-specs-desktop th, #tech-specs-desktop td, #productDetails_techSpec_section_1 th, #productDetails_techSpec_section_1 td, #productDetails_detailBullets_sections1 th, #productDetails_detailBullets_sections1 td";
+    let cells = "div#prodDetails th, div#prodDetails td, div#productOverview_feature_div td, table#technicalSpecifications_section_1 th, table#technicalSpecifications_section_1 td, div#tech-specs-desktop th, div#tech-specs-desktop td, table#productDetails_techSpec_section_1 th, table#productDetails_techSpec_section_1 td, table#productDetails_detailBullets_sections1 th, table#productDetails_detailBullets_sections1 td";
     both(
         &mut hs,
         cells,
@@ -390,13 +390,13 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     list(
         &mut hs,
-        "#detailBullets_feature_div li, #detailBulletsWrapper_feature_div li, #detail-bullets .content li, #detail_bullets_id .content li, #productDetailsTable .content li",
+        "div#detailBullets_feature_div li, div#detailBulletsWrapper_feature_div li, div#detail-bullets .content li, div#detail_bullets_id .content li, table#productDetailsTable .content li",
         |c| &mut c.detail_bullets,
         st,
     );
     both(
         &mut hs,
-        "#wayfinding-breadcrumbs_feature_div a, #wayfinding-breadcrumbs_container a",
+        "div#wayfinding-breadcrumbs_feature_div a, div#wayfinding-breadcrumbs_container a",
         |c, el| {
             if c.breadcrumbs.len() < 32 {
                 c.breadcrumbs
@@ -414,13 +414,13 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     list(
         &mut hs,
-        "#histogramTable tr, #histogramTable li",
+        "table#histogramTable tr, ul#histogramTable li",
         |c| &mut c.histogram,
         st,
     );
     on_element(
         &mut hs,
-        "#twister_feature_div li[data-asin], #twister li[data-asin], #twister-plus-inline-twister li[data-asin]",
+        "div#twister_feature_div li[data-asin], #twister li[data-asin], div#twister-plus-inline-twister li[data-asin]",
         |c, el| {
             let asin = el.get_attribute("data-asin").unwrap_or_default();
             if c.swatches.len() < LIST_CAP && crate::text::is_asin(asin.trim()) {
@@ -446,13 +446,13 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     );
     on_element(
         &mut hs,
-        "#buybox i.a-icon-prime, #rightCol i.a-icon-prime, #priceBadging_feature_div i.a-icon-prime, #price-shipping-message i.a-icon-prime, #deliveryBlockMessage i.a-icon-prime, #buybox .a-icon-prime",
+        "div#buybox i.a-icon-prime, div#rightCol i.a-icon-prime, span#priceBadging_feature_div i.a-icon-prime, #price-shipping-message i.a-icon-prime, div#deliveryBlockMessage i.a-icon-prime, div#buybox .a-icon-prime",
         |c, _| c.prime = true,
         st,
     );
     on_element(
         &mut hs,
-        "#altImages .videoThumbnail, div.videoBlockIngress",
+        "div#altImages .videoThumbnail, div.videoBlockIngress",
         |c, _| c.video_marker = true,
         st,
     );
@@ -573,7 +573,7 @@ mod tests {
             id_only("span#priceblock_ourprice"),
             Some("priceblock_ourprice")
         );
-        assert_eq!(id_only("#corePrice_feature_div .a-offscreen"), None);
+        assert_eq!(id_only("div#corePrice_feature_div .a-offscreen"), None);
         assert_eq!(id_only("#btAsinTitle > span"), None);
         assert_eq!(id_only("a.contributorNameID"), None);
         assert_eq!(id_slots().get("productTitle"), Some(&vec![Slot::Title]));
