@@ -1,6 +1,13 @@
 //! Product detail pages: one streaming pass collects, then each field is decided from
 //! what was collected, the page's scripts, and the marketplace's number locale.
-
+//!
+//! - `selectors`: which elements feed which text field, for every layout generation.
+//! - `pass`: the one lol_html pass (elements named by id go through one `[id]` lookup).
+//! - `scripts`: gallery images, twister variations, parent ASIN, videos from inline
+//!   scripts, found with memmem on the raw bytes.
+//! - `money`: which price block is the price, buy-box and struck-through price; currency.
+//! - `details`: detail tables and bullets, best-sellers ranks, star histogram, breadcrumbs.
+//! - `labels`: Amazon's fixed phrases (bylines, availability, seller lines, offer counts).
 mod details;
 mod labels;
 mod money;
