@@ -307,10 +307,12 @@ fn contains_checks(e: &Value, p: &Product, out: &mut Vec<Check>) {
     if let Some(r) = p.rating {
         hay.push(format!("{r} out of 5 stars"));
     }
-    let hay = squash(&hay.join("\n"));
+    // Image URLs are written with "+" or "%2B" for the same picture.
+    let norm = |t: &str| squash(t).replace("%2B", "+").replace("%2b", "+");
+    let hay = norm(&hay.join("\n"));
     let missing: Vec<&str> = wanted
         .into_iter()
-        .filter(|w| !hay.contains(&squash(w)))
+        .filter(|w| !hay.contains(&norm(w)))
         .collect();
     out.push(Check::new(
         "contains",
