@@ -42,6 +42,8 @@ impl Server {
         let mut config = Config {
             listen: "127.0.0.1:0".into(),
             database_url: format!("sqlite://{}", db.path().join("asa.db").display()),
+            // Pages the extractor could not read are kept: in the temp dir, not the crate.
+            failures_dir: db.path().join("failures").display().to_string(),
             ..Config::default()
         };
         config.sandbox.bootstrap = false;

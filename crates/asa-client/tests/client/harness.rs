@@ -43,6 +43,8 @@ impl Server {
     ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = format!("sqlite://{}", dir.path().join("asa.db").display());
+        // Pages the extractor could not read are kept: in the temp dir, not the crate.
+        let failures = dir.path().join("failures").display().to_string();
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -56,6 +58,7 @@ impl Server {
                 let mut config = Config {
                     listen: "127.0.0.1:0".into(),
                     database_url: db,
+                    failures_dir: failures,
                     ..Config::default()
                 };
                 config.sandbox.bootstrap = false;
