@@ -312,7 +312,12 @@ fn contains_checks(e: &Value, p: &Product, out: &mut Vec<Check>) {
     let hay = norm(&hay.join("\n"));
     let missing: Vec<&str> = wanted
         .into_iter()
-        .filter(|w| !hay.contains(&norm(w)))
+        .filter(|w| {
+            // An image is the same picture at any size: compare image ids.
+            let same_image = image_id(w)
+                .is_some_and(|want| p.images.iter().any(|g| image_id(g).as_ref() == Some(&want)));
+            !same_image && !hay.contains(&norm(w))
+        })
         .collect();
     out.push(Check::new(
         "contains",
