@@ -47,8 +47,10 @@ fn duration(s: &str) -> anyhow::Result<Duration> {
 
 pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     crate::serve::init_logs(false);
-    let mut cfg = SimConfig::default();
-    cfg.pages_dir = args.pages_dir.map(Into::into);
+    let mut cfg = SimConfig {
+        pages_dir: args.pages_dir.map(Into::into),
+        ..SimConfig::default()
+    };
     if let Some(b) = args.page_bytes {
         cfg.page_bytes = b;
     }
