@@ -31,9 +31,10 @@ echo "page: $(wc -c <"$work/page.html") bytes"
 curl -sf "$api" -H "Authorization: Bearer $key" >/dev/null
 
 run() { # label url conns [header]
-  local out
-  if [ -n "${4:-}" ]; then out=$(wrk -t2 -c"$3" -d"${secs}s" --latency -H "$4" "$2")
-  else out=$(wrk -t2 -c"$3" -d"${secs}s" --latency "$2"); fi
+  local out t=2
+  [ "$3" -lt 2 ] && t=1
+  if [ -n "${4:-}" ]; then out=$(wrk -t"$t" -c"$3" -d"${secs}s" --latency -H "$4" "$2")
+  else out=$(wrk -t"$t" -c"$3" -d"${secs}s" --latency "$2"); fi
   local p50 p99 rps non2xx
   p50=$(echo "$out" | awk '$1=="50%"{print $2}')
   p99=$(echo "$out" | awk '$1=="99%"{print $2}')
