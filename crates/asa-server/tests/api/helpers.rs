@@ -75,11 +75,13 @@ impl TestApp {
         extra: Option<axum::Router<asa_server::state::AppState>>,
     ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::default();
-        config.listen = "127.0.0.1:0".into();
-        config.database_url = format!("sqlite://{}", dir.path().join("asa.db").display());
+        let mut config = Config {
+            listen: "127.0.0.1:0".into(),
+            database_url: format!("sqlite://{}", dir.path().join("asa.db").display()),
+            failures_dir: dir.path().join("failures").display().to_string(),
+            ..Config::default()
+        };
         config.sandbox.bootstrap = false;
-        config.failures_dir = dir.path().join("failures").display().to_string();
         tweak(&mut config);
         let mut app = Application::build(config).await.expect("server starts");
         if let Some(extra) = extra {
