@@ -6,6 +6,7 @@
 
 mod credits;
 mod harness;
+mod limits;
 mod mixed;
 mod nodes;
 mod property;
