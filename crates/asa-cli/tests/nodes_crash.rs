@@ -1,5 +1,7 @@
 //! A node killed with SIGKILL while it holds reservations: the real `asa serve` binary on a
-//! SQLite file, its upstream an in-test simulator whose slow pages keep requests in flight.
+//! SQLite file (always), or beside a second node on PostgreSQL + Redis (when `DATABASE_URL`
+//! and `REDIS_URL` are set), its upstream an in-test simulator whose slow pages keep
+//! requests in flight.
 //! After a restart and the reservation expiry (a short `reservation_grace` and
 //! `reservation_sweep`), the ledger holds: every delivered 2xx charged once, every
 //! reservation of the dead node expired (released), nothing reserved, credits conserved.
@@ -29,15 +31,89 @@ impl Drop for Node {
     }
 }
 
-fn start_node(dir: &std::path::Path, database_url: &str, upstream: &str) -> Node {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_asa"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
+/// What the nodes share: a SQLite file, or a PostgreSQL schema and a Redis key prefix.
+struct Shared {
+    dir: tempfile::TempDir,
+    database_url: String,
+    schema: Option<String>,
+    redis: Option<(String, String)>,
+}
+
+impl Shared {
+    fn sqlite() -> Shared {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = format!("sqlite://{}", dir.path().join("asa.db").display());
+        Shared {
+            dir,
             database_url,
-        ])
+            schema: None,
+            redis: None,
+        }
+    }
+
+    /// `None` (with a skip line) unless both `DATABASE_URL` and `REDIS_URL` are set.
+    fn postgres_and_redis() -> Option<Shared> {
+        let (Ok(db), Ok(redis)) = (std::env::var("DATABASE_URL"), std::env::var("REDIS_URL"))
+        else {
+            eprintln!(
+                "skipping the PostgreSQL + Redis crash: DATABASE_URL or REDIS_URL is not set"
+            );
+            return None;
+        };
+        let tag = format!("asa_crash_{}_{:x}", std::process::id(), rand_tag());
+        Some(Shared {
+            dir: tempfile::tempdir().unwrap(),
+            database_url: db,
+            schema: Some(tag.clone()),
+            redis: Some((redis, tag)),
+        })
+    }
+
+    async fn store(&self) -> Arc<dyn Store> {
+        let options = asa_store::StoreOptions {
+            schema: self.schema.clone(),
+            ..Default::default()
+        };
+        asa_store::open_with(&self.database_url, options)
+            .await
+            .unwrap()
+    }
+
+    async fn finish(self) {
+        if let Some(schema) = &self.schema {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&self.database_url).await.unwrap();
+            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// A random tag from the std hasher's random keys (no extra dependency).
+fn rand_tag() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    h.finish()
+}
+
+fn start_node(shared: &Shared, upstream: &str) -> Node {
+    let dir = shared.dir.path();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_asa"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["--database-url", &shared.database_url]);
+    if let Some(schema) = &shared.schema {
+        command.env("ASA_DATABASE_SCHEMA", schema);
+    }
+    if let Some((url, prefix)) = &shared.redis {
+        command
+            .env("ASA_REDIS_URL", url)
+            .env("ASA_REDIS_PREFIX", prefix);
+    }
+    let mut child = command
         .current_dir(dir)
         .env("ASA_UPSTREAM_URL_TEMPLATE", upstream)
         .env("ASA_UPSTREAM_TIMEOUT", "3s")
@@ -145,21 +221,20 @@ async fn wait_reserved(store: &Arc<dyn Store>, account_id: &str, want: i64, with
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_killed_mid_request_leaves_a_ledger_that_holds_after_expiry() {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}", dir.path().join("asa.db").display());
+/// Kills a node holding `IN_FLIGHT` reservations, then restarts it (with `survivor`, a
+/// second node that keeps serving meanwhile), waits for the expiry and checks the ledger.
+async fn crash(shared: Shared, survivor: bool) {
     let sim = asa_sim::start_local(asa_sim::SimConfig {
         page_bytes: 60_000,
         ..Default::default()
     })
     .await
     .unwrap();
-    let store = asa_store::open(&database_url).await.unwrap();
+    let store = shared.store().await;
     let initial = 1000;
     let account = store
         .create_account(NewAccount {
-            plan: "vibe".into(),
+            plan: "pro".into(),
             name: None,
             credits: initial,
         })
@@ -169,7 +244,8 @@ async fn a_node_killed_mid_request_leaves_a_ledger_that_holds_after_expiry() {
     let key = key.expose().to_string();
     let client = reqwest::Client::new();
 
-    let node = start_node(dir.path(), &database_url, &sim.url_template());
+    let other = survivor.then(|| start_node(&shared, &sim.url_template()));
+    let node = start_node(&shared, &sim.url_template());
     let mut delivered = fast_batch(&client, &node.base, &key, "CRSA", 10).await;
 
     // Requests parked on 2 s pages, each holding its reservation, when the node dies.
@@ -196,9 +272,14 @@ async fn a_node_killed_mid_request_leaves_a_ledger_that_holds_after_expiry() {
         "the dead node's reservations are still held"
     );
 
-    // Restarted on the same file: it serves, and its sweeper expires what the dead node
+    if let Some(other) = &other {
+        // The other node serves on while the dead one's reservations are held.
+        delivered.extend(fast_batch(&client, &other.base, &key, "CRSO", 10).await);
+    }
+
+    // Restarted on the same store: it serves, and a sweeper expires what the dead node
     // held once their time (upstream budget + grace) is over.
-    let node = start_node(dir.path(), &database_url, &sim.url_template());
+    let node = start_node(&shared, &sim.url_template());
     delivered.extend(fast_batch(&client, &node.base, &key, "CRSB", 10).await);
     wait_reserved(&store, &account.id, 0, Duration::from_secs(20)).await;
 
@@ -244,5 +325,19 @@ async fn a_node_killed_mid_request_leaves_a_ledger_that_holds_after_expiry() {
     let after = store.account(&account.id).await.unwrap().unwrap();
     assert_eq!(after.reserved, 0);
     assert_eq!(after.balance + sum(LedgerKind::Charge), initial);
-    drop(node);
+    drop((node, other));
+    shared.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_request_on_sqlite_leaves_a_ledger_that_holds_after_expiry() {
+    crash(Shared::sqlite(), false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_of_two_nodes_on_postgres_and_redis_killed_mid_request_leaves_a_ledger_that_holds() {
+    let Some(shared) = Shared::postgres_and_redis() else {
+        return;
+    };
+    crash(shared, true).await;
 }
