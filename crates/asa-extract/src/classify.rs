@@ -83,6 +83,8 @@ pub struct PageSignals {
     pub gateway: bool,
     /// Review list or offer list markup.
     pub reviews_or_offers: bool,
+    /// A `#gallery-shelf` container (the delisted product's placeholder shelf).
+    pub gallery_shelf: bool,
 }
 
 /// Decides what a page without a product title is. A page that is only a shelf of other

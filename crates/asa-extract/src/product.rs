@@ -2,7 +2,10 @@
 //! what was collected, the page's scripts, and the marketplace's number locale.
 //!
 //! - `selectors`: which elements feed which text field, for every layout generation.
-//! - `pass`: the one lol_html pass (elements named by id go through one `[id]` lookup).
+//! - `scan`: pass one over the whole page, one `*` handler reading start tags' raw bytes:
+//!   element facts, and the byte ranges of the regions pass two reads.
+//! - `pass`: pass two, the text selectors over those regions only (elements named by id
+//!   go through one `[id]` lookup).
 //! - `scripts`: gallery images, twister variations, parent ASIN, videos from inline
 //!   scripts, found with memmem on the raw bytes.
 //! - `money`: which price block is the price, buy-box and struck-through price; currency.
@@ -12,6 +15,7 @@ mod details;
 mod labels;
 mod money;
 pub(crate) mod pass;
+mod scan;
 mod scripts;
 mod selectors;
 

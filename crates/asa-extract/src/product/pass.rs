@@ -2,7 +2,10 @@
 //! buffers and attribute slots; nothing is decided here, only collected.
 
 pub use super::selectors::Slot;
-use super::selectors::{SLOT_COUNT, SLOT_SELECTORS};
+use super::selectors::{
+    AUTHORS, BREADCRUMBS, BULLETS, CURRENCY_CLASS, DETAIL_BULLETS, HISTOGRAM, MOBILE_STARS,
+    QUANTITY, SELLER_LINK, SLOT_COUNT, SLOT_SELECTORS, TABLE_CELLS, TABLE_ROWS,
+};
 use crate::classify::PageSignals;
 use lol_html::html_content::{Element, TextChunk, TextType};
 use lol_html::{ElementContentHandlers, HtmlRewriter, Selector, Settings};
@@ -13,7 +16,7 @@ use std::rc::Rc;
 
 /// Longest text kept per slot: descriptions can be long, everything else is short.
 const SLOT_CAP: usize = 64 * 1024;
-const LIST_CAP: usize = 512;
+pub(super) const LIST_CAP: usize = 512;
 
 /// Everything the pass collected.
 #[derive(Debug, Default)]
@@ -206,56 +209,9 @@ fn list<'h>(
     );
 }
 
-fn first_attr(slot: &mut Option<String>, el: &Element, name: &str) {
+pub(super) fn first_attr(slot: &mut Option<String>, el: &Element, name: &str) {
     if slot.is_none() {
         *slot = el.get_attribute(name).filter(|v| !v.trim().is_empty());
-    }
-}
-
-fn push_image(c: &mut Collected, el: &Element) {
-    let attrs = ImageAttrs {
-        old_hires: el.get_attribute("data-old-hires"),
-        hires: el.get_attribute("data-a-hires"),
-        dynamic: el.get_attribute("data-a-dynamic-image"),
-        src: el.get_attribute("src"),
-    };
-    let any = attrs.old_hires.is_some()
-        || attrs.hires.is_some()
-        || attrs.dynamic.is_some()
-        || attrs.src.is_some();
-    if any && c.image_attrs.len() < 8 {
-        c.image_attrs.push(attrs);
-    }
-}
-
-/// What an element's id alone tells: flags, attribute captures and page signals.
-fn by_id(c: &mut Collected, el: &Element, id: &str) {
-    match id {
-        "ASIN" => first_attr(&mut c.asin_input, el, "value"),
-        "acrPopover" => first_attr(&mut c.acr_title, el, "title"),
-        "attach-base-product-price" => first_attr(&mut c.attach_price, el, "value"),
-        "landingImage"
-        | "imgBlkFront"
-        | "ebooksImgBlkFront"
-        | "main-image"
-        | "prodImage"
-        | "original-main-image" => push_image(c, el),
-        "buybox" | "addToCart" | "add-to-cart-button" | "buy-now-button" => c.buybox_seen = true,
-        "buybox-see-all-buying-choices" | "buybox-see-all-buying-choices-announce" => {
-            c.see_all_options = true
-        }
-        "videoCount" | "main-video-container" => c.video_marker = true,
-        "zg" | "zg-right-col" | "gridItemRoot" | "zg_banner_text" => {
-            c.signals.bestseller_list = true
-        }
-        "resultsCol" | "s-results-list-atf" => c.signals.search_results = true,
-        "gw-layout" | "gateway-page" | "desktop-banner" | "gw-desktop-herotator" | "gwcswTower" => {
-            c.signals.gateway = true
-        }
-        "cm_cr-review_list" | "olpOfferList" | "aod-container" => {
-            c.signals.reviews_or_offers = true
-        }
-        _ => {}
     }
 }
 
@@ -284,7 +240,7 @@ fn id_slots() -> HashMap<&'static str, Vec<Slot>> {
 }
 
 fn handlers<'h>(st: &State) -> Handlers<'h> {
-    let mut hs: Handlers<'h> = Vec::with_capacity(80);
+    let mut hs: Handlers<'h> = Vec::with_capacity(48);
     for &(slot, selector) in SLOT_SELECTORS {
         let rest: Vec<&str> = selector
             .split(',')
@@ -303,64 +259,27 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     }
     on_element(
         &mut hs,
-        "link[rel=canonical]",
-        |c, el| first_attr(&mut c.canonical, el, "href"),
+        CURRENCY_CLASS,
+        |c, el| first_attr(&mut c.currency_class, el, "class"),
         st,
     );
     on_element(
         &mut hs,
-        "meta[property=\"og:url\"]",
-        |c, el| first_attr(&mut c.og_url, el, "content"),
-        st,
-    );
-    on_element(
-        &mut hs,
-        "input[name=ASIN], input[name=\"ASIN.0\"]",
-        |c, el| first_attr(&mut c.asin_input, el, "value"),
-        st,
-    );
-    on_element(
-        &mut hs,
-        "#addToCart input[name=a], form#handleBuy input[name=asin]",
-        |c, el| first_attr(&mut c.asin_form, el, "value"),
-        st,
-    );
-    on_element(
-        &mut hs,
-        "div#rating-stars span[title], .crAvgStars span[title]",
+        MOBILE_STARS,
         |c, el| first_attr(&mut c.mobile_stars, el, "title"),
         st,
     );
     on_element(
         &mut hs,
-        "div#imgTagWrapperId img, div#main-image-container img, #main-image img, div#ebooks-main-image-container img, div#holderMainImage img",
-        push_image,
-        st,
-    );
-    on_element(
-        &mut hs,
-        "a#sellerProfileTriggerId, div#merchant-info a[href*=\"seller=\"], div#merchantInfoFeature_feature_div a[href*=\"seller=\"]",
+        SELLER_LINK,
         |c, el| first_attr(&mut c.seller_href, el, "href"),
         st,
     );
-    on_element(&mut hs, "#priceblock_ourprice span[class^=currency], #priceblock_saleprice span[class^=currency], #priceblock_dealprice span[class^=currency]", |c, el| first_attr(&mut c.currency_class, el, "class"), st);
-    list(
-        &mut hs,
-        "#bylineInfo .author > a, div#byline .author > a, #bylineInfo .author .contributorNameID, div#byline .author .contributorNameID",
-        |c| &mut c.authors,
-        st,
-    );
-    list(
-        &mut hs,
-        "div#feature-bullets li:not(.aok-hidden):not(#replacementPartsFitmentBullet)",
-        |c| &mut c.bullets,
-        st,
-    );
-    // Detail tables of every generation: tech specs, additional information, overview.
-    let tables = "div#prodDetails tr, div#productOverview_feature_div tr, table#technicalSpecifications_section_1 tr, div#tech-specs-desktop tr, table#productDetails_techSpec_section_1 tr, table#productDetails_detailBullets_sections1 tr";
+    list(&mut hs, AUTHORS, |c| &mut c.authors, st);
+    list(&mut hs, BULLETS, |c| &mut c.bullets, st);
     on_element(
         &mut hs,
-        tables,
+        TABLE_ROWS,
         |c, _| {
             if c.detail_rows.len() < LIST_CAP {
                 c.detail_rows.push(Vec::new());
@@ -368,10 +287,9 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
         },
         st,
     );
-    let cells = "div#prodDetails th, div#prodDetails td, div#productOverview_feature_div td, table#technicalSpecifications_section_1 th, table#technicalSpecifications_section_1 td, div#tech-specs-desktop th, div#tech-specs-desktop td, table#productDetails_techSpec_section_1 th, table#productDetails_techSpec_section_1 td, table#productDetails_detailBullets_sections1 th, table#productDetails_detailBullets_sections1 td";
     both(
         &mut hs,
-        cells,
+        TABLE_CELLS,
         |c, _| {
             if let Some(row) = c.detail_rows.last_mut() {
                 if row.len() < 8 {
@@ -388,15 +306,10 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
         },
         st,
     );
-    list(
-        &mut hs,
-        "div#detailBullets_feature_div li, div#detailBulletsWrapper_feature_div li, div#detail-bullets .content li, div#detail_bullets_id .content li, table#productDetailsTable .content li",
-        |c| &mut c.detail_bullets,
-        st,
-    );
+    list(&mut hs, DETAIL_BULLETS, |c| &mut c.detail_bullets, st);
     both(
         &mut hs,
-        "div#wayfinding-breadcrumbs_feature_div a, div#wayfinding-breadcrumbs_container a",
+        BREADCRUMBS,
         |c, el| {
             if c.breadcrumbs.len() < 32 {
                 c.breadcrumbs
@@ -412,28 +325,10 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
         },
         st,
     );
-    list(
-        &mut hs,
-        "table#histogramTable tr, ul#histogramTable li",
-        |c| &mut c.histogram,
-        st,
-    );
+    list(&mut hs, HISTOGRAM, |c| &mut c.histogram, st);
     on_element(
         &mut hs,
-        "div#twister_feature_div li[data-asin], #twister li[data-asin], div#twister-plus-inline-twister li[data-asin]",
-        |c, el| {
-            let asin = el.get_attribute("data-asin").unwrap_or_default();
-            if c.swatches.len() < LIST_CAP && crate::text::is_asin(asin.trim()) {
-                let selected = el.get_attribute("data-initiallySelected").is_some_and(|v| v == "true")
-                    || el.get_attribute("class").is_some_and(|v| v.contains("swatchSelect"));
-                c.swatches.push((asin.trim().to_string(), selected));
-            }
-        },
-        st,
-    );
-    on_element(
-        &mut hs,
-        "select#quantity option, select[name=quantity] option",
+        QUANTITY,
         |c, el| {
             if let Some(v) = el
                 .get_attribute("value")
@@ -442,37 +337,6 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
                 c.quantity_max = Some(c.quantity_max.map_or(v, |m| m.max(v)));
             }
         },
-        st,
-    );
-    on_element(
-        &mut hs,
-        "div#buybox i.a-icon-prime, div#rightCol i.a-icon-prime, span#priceBadging_feature_div i.a-icon-prime, #price-shipping-message i.a-icon-prime, div#deliveryBlockMessage i.a-icon-prime, div#buybox .a-icon-prime",
-        |c, _| c.prime = true,
-        st,
-    );
-    on_element(
-        &mut hs,
-        "div#altImages .videoThumbnail, div.videoBlockIngress",
-        |c, _| c.video_marker = true,
-        st,
-    );
-    // What the page is, when it is not a product.
-    on_element(
-        &mut hs,
-        "li.a-carousel-card, li.octopus-pc-item, div.p13n-sc-uncoverable-faceout",
-        |c, _| c.signals.shelf_cards += 1,
-        st,
-    );
-    on_element(
-        &mut hs,
-        "div.zg-grid-general-faceout",
-        |c, _| c.signals.bestseller_list = true,
-        st,
-    );
-    on_element(
-        &mut hs,
-        "div[data-component-type=s-search-result]",
-        |c, _| c.signals.search_results = true,
         st,
     );
     // Elements named by id alone go through one `[id]` entry and a match here: every
@@ -487,9 +351,11 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
                     let Some(id) = el.get_attribute("id") else {
                         return Ok(());
                     };
+                    let Some(slots) = ids.get(id.as_str()) else {
+                        return Ok(());
+                    };
                     let mut c = st1.borrow_mut();
-                    by_id(&mut c, el, &id);
-                    for &slot in ids.get(id.as_str()).into_iter().flatten() {
+                    for &slot in slots {
                         if el.can_have_content() && c.open_id(slot) {
                             let st3 = st1.clone();
                             let closed = el.on_end_tag(Box::new(move |_| {
@@ -515,8 +381,9 @@ fn handlers<'h>(st: &State) -> Handlers<'h> {
     hs
 }
 
-/// Runs the pass. `encoding` is the page's declared encoding (a `<meta charset>` later
-/// in the page still switches it).
+/// Runs both passes: pass one (`scan`) over the page, pass two's selectors over the
+/// regions pass one found. `encoding` is the page's declared encoding (a `<meta
+/// charset>` in the page still switches it).
 pub fn collect(html: &[u8], encoding: &'static encoding_rs::Encoding) -> Collected {
     let state: State = Rc::new(RefCell::new(Collected {
         slots: vec![String::new(); SLOT_COUNT],
@@ -525,20 +392,18 @@ pub fn collect(html: &[u8], encoding: &'static encoding_rs::Encoding) -> Collect
         last_at: vec![usize::MAX; SLOT_COUNT],
         ..Collected::default()
     }));
-    {
+    let scan = super::scan::run(html, encoding, &state);
+    let regions = super::scan::fragments(html, &scan.regions);
+    if !regions.is_empty() {
         let settings = Settings {
             element_content_handlers: handlers(&state),
-            encoding: lol_html::AsciiCompatibleEncoding::new(encoding).unwrap_or_else(|| {
-                lol_html::AsciiCompatibleEncoding::new(encoding_rs::UTF_8)
-                    .expect("UTF-8 is ASCII-compatible")
-            }),
+            encoding: lol_html::AsciiCompatibleEncoding::new(scan.encoding)
+                .unwrap_or_else(lol_html::AsciiCompatibleEncoding::utf_8),
             strict: false,
-            adjust_charset_on_meta_tag: true,
             ..Settings::new()
         };
         let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
-        // A parse error only means the rest of the page is lost; what was read stays.
-        if rewriter.write(html).is_ok() {
+        if rewriter.write(&regions).is_ok() {
             let _ = rewriter.end();
         }
     }
@@ -563,7 +428,7 @@ mod tests {
             .iter()
             .filter(|(_, s)| s.split(',').any(|a| id_only(a.trim()).is_none()))
             .count();
-        assert_eq!(handlers(&st).len(), with_selectors + 23);
+        assert_eq!(handlers(&st).len(), with_selectors + 12);
     }
 
     #[test]
