@@ -85,11 +85,36 @@ pub struct PageSignals {
     pub reviews_or_offers: bool,
     /// A `#gallery-shelf` container (the delisted product's placeholder shelf).
     pub gallery_shelf: bool,
+    /// Containers only a product detail page has (`#dp`, `#ppd`, `#centerCol`, the
+    /// price, review, bullet and detail blocks), whatever its title markup.
+    pub product_layout: bool,
 }
 
-/// Decides what a page without a product title is. A page that is only a shelf of other
-/// products, and no known list page, is the placeholder Amazon shows for a delisted
-/// product; anything else is a layout we do not know.
+/// Decides what a page without a product title is. `sells` is true when it has a buy box,
+/// an add-to-cart form or buying choices; `about_a_product` when it names an ASIN of its
+/// own (canonical link, `input#ASIN`).
+///
+/// The placeholder Amazon shows for a delisted product is about a product but sells
+/// nothing, has no product layout, and is essentially a shelf of other products (a
+/// `#gallery-shelf`, or carousel cards and nothing else). A page that sells something or
+/// names its product otherwise is a layout we do not know, never a shelf; list pages
+/// (best sellers, search, reviews, offers, the home page) are not product pages.
+pub fn untitled(signals: &PageSignals, sells: bool, about_a_product: bool) -> Page {
+    let list = signals.bestseller_list
+        || signals.search_results
+        || signals.reviews_or_offers
+        || signals.gateway;
+    let shelf = signals.gallery_shelf || signals.shelf_cards >= 4;
+    if !sells && !list && !signals.product_layout && shelf {
+        return Page::Gallery;
+    }
+    if sells || about_a_product {
+        return unknown("product page without a title we can read: unknown layout");
+    }
+    after_pass(signals)
+}
+
+/// What a page that neither sells nor names a product is, from its list markup.
 pub fn after_pass(signals: &PageSignals) -> Page {
     if signals.bestseller_list {
         return unknown("a best-seller list, not a product page");
@@ -103,7 +128,7 @@ pub fn after_pass(signals: &PageSignals) -> Page {
     if signals.gateway {
         return unknown("the home page, not a product page");
     }
-    if signals.shelf_cards >= 4 {
+    if signals.shelf_cards >= 4 && !signals.product_layout {
         return Page::Gallery;
     }
     unknown("no product title found: unknown layout")
@@ -182,5 +207,52 @@ mod tests {
             after_pass(&PageSignals::default()),
             Page::Unknown { .. }
         ));
+    }
+
+    #[test]
+    fn a_shelf_about_a_product_is_a_gallery_unless_it_sells_or_has_a_product_layout() {
+        let marked = PageSignals {
+            gallery_shelf: true,
+            shelf_cards: 12,
+            ..Default::default()
+        };
+        assert_eq!(untitled(&marked, false, true), Page::Gallery);
+        assert_eq!(untitled(&marked, false, false), Page::Gallery);
+        assert!(matches!(
+            untitled(&marked, true, true),
+            Page::Unknown { .. }
+        ));
+        let cards = PageSignals {
+            shelf_cards: 6,
+            ..Default::default()
+        };
+        assert_eq!(untitled(&cards, false, true), Page::Gallery);
+        let product = PageSignals {
+            shelf_cards: 6,
+            product_layout: true,
+            ..Default::default()
+        };
+        assert!(matches!(
+            untitled(&product, false, true),
+            Page::Unknown { .. }
+        ));
+        assert!(matches!(
+            untitled(&product, false, false),
+            Page::Unknown { .. }
+        ));
+        let reviews = PageSignals {
+            shelf_cards: 6,
+            reviews_or_offers: true,
+            ..Default::default()
+        };
+        assert!(matches!(
+            untitled(&reviews, false, true),
+            Page::Unknown { .. }
+        ));
+        let few = PageSignals {
+            shelf_cards: 2,
+            ..Default::default()
+        };
+        assert!(matches!(untitled(&few, false, true), Page::Unknown { .. }));
     }
 }

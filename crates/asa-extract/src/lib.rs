@@ -27,7 +27,7 @@ use serde::Serialize;
 pub use search::SearchResults;
 
 /// Bumped whenever extraction output can change; reported in `Asa-Extractor-Version`.
-pub const EXTRACTOR_VERSION: &str = "0.2.0";
+pub const EXTRACTOR_VERSION: &str = "0.3.0";
 
 /// What the caller asked for, so the extractor knows which page kind to expect.
 #[derive(Debug, Clone, Copy)]

@@ -188,6 +188,13 @@ mod tests {
         assert_eq!(parse_count("1.234 Bewertungen", De), Some(1234));
         assert_eq!(parse_count("12 345 évaluations", Fr), Some(12345));
         assert_eq!(parse_count("(87)", Us), Some(87));
+        // Plain spaces group thousands too ("5 000 betyg", "1 234 567 ocen").
+        assert_eq!(parse_count("5 000 betyg", Se), Some(5000));
+        assert_eq!(parse_count("1 234 567 ocen", Pl), Some(1234567));
+        assert_eq!(parse_count("5\u{a0}000 ocen", Pl), Some(5000));
+        assert_eq!(parse_count("12 34 avis", Fr), Some(12));
+        assert_eq!(parse_rating("5 yıldız üzerinden 4,4"), Some(4.4));
+        assert_eq!(parse_rating("5つ星のうち3.9"), Some(3.9));
         assert_eq!(parse_rating("4.5 out of 5 stars"), Some(4.5));
         assert_eq!(parse_rating("4,5 von 5 Sternen"), Some(4.5));
         assert_eq!(parse_rating("5つ星のうち4.3"), Some(4.3));

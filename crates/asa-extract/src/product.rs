@@ -34,15 +34,8 @@ pub fn extract_product(html: &[u8], marketplace: Marketplace, asin: &str) -> Ext
     let c = pass::collect(body, encoding);
     let page_asin = page_asin(&c);
     let Some(title) = title(&c) else {
-        let page = if c.buybox_seen || page_asin.is_some() {
-            // A page that sells something but whose title we cannot find is a layout we
-            // do not know, never a shelf.
-            Page::Unknown {
-                reason: "product page without a title we can read: unknown layout".into(),
-            }
-        } else {
-            classify::after_pass(&c.signals)
-        };
+        let sells = c.buybox_seen || c.see_all_options;
+        let page = classify::untitled(&c.signals, sells, page_asin.is_some());
         return Extraction {
             page,
             page_asin,

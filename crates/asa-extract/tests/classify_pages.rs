@@ -55,6 +55,20 @@ fn a_shelf_without_a_product_is_the_gallery_page() {
 }
 
 #[test]
+fn a_shelf_at_a_delisted_products_address_is_the_gallery_page() {
+    let e = classify("block/gallery_shelf_canonical.html", Marketplace::De);
+    assert_eq!(e.page, Page::Gallery);
+    assert_eq!(e.page_asin.as_deref(), Some("B0GALLERY2"));
+}
+
+#[test]
+fn an_unreadable_product_page_with_carousels_is_unknown_not_a_gallery() {
+    let e = classify("block/unknown_layout_with_shelves.html", Marketplace::Us);
+    assert!(matches!(e.page, Page::Unknown { .. }), "{:?}", e.page);
+    assert_eq!(e.page_asin.as_deref(), Some("B0UNKNOWN2"));
+}
+
+#[test]
 fn a_product_page_we_cannot_read_is_unknown_not_a_guess() {
     let e = classify("block/unknown_layout.html", Marketplace::Us);
     match &e.page {

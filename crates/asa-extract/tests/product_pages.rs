@@ -447,3 +447,38 @@ fn corpus_asin_mismatch_cases() {
         assert_eq!(e.asin_mismatch("B01MUGXRT9"), None, "{f}");
     }
 }
+
+#[test]
+fn store_bylines_scale_first_ratings_and_plain_space_counts() {
+    // (page, marketplace, brand, rating, reviews)
+    let cases: &[(&str, Marketplace, &str, f64, u64)] = &[
+        (
+            "tr_store_byline.html",
+            Marketplace::Tr,
+            "Philips",
+            4.4,
+            5123,
+        ),
+        (
+            "jp_store_byline.html",
+            Marketplace::Jp,
+            "サーモス",
+            3.9,
+            12345,
+        ),
+        (
+            "se_plain_space_count.html",
+            Marketplace::Se,
+            "Oral-B",
+            4.5,
+            5000,
+        ),
+    ];
+    for (file, m, brand, rating, reviews) in cases {
+        let e = run(&page(file), *m, "B000000002");
+        let p = product(&e);
+        assert_eq!(p.brand.as_deref(), Some(*brand), "{file}");
+        assert_eq!(p.rating, Some(*rating), "{file}");
+        assert_eq!(p.reviews_count, Some(*reviews), "{file}");
+    }
+}

@@ -18,6 +18,8 @@ const STORE_PHRASES: &[(&str, &str)] = &[
     ("Odwiedź sklep ", ""),
     ("Besök ", "-butiken"),
     ("", " Store'u ziyaret edin"),
+    ("", " Mağazasını ziyaret edin"),
+    ("", "のストアを表示"),
     ("", "ストアを表示"),
     ("قم بزيارة متجر ", ""),
     ("زيارة متجر ", ""),
@@ -189,6 +191,18 @@ mod tests {
             Some("Gastroback")
         );
         assert_eq!(brand_from_byline("Marke: Bosch").as_deref(), Some("Bosch"));
+        assert_eq!(
+            brand_from_byline("Philips Mağazasını ziyaret edin").as_deref(),
+            Some("Philips")
+        );
+        assert_eq!(
+            brand_from_byline("Yarrow & Co Mağazasını ziyaret edin").as_deref(),
+            Some("Yarrow & Co")
+        );
+        assert_eq!(
+            brand_from_byline("サーモスのストアを表示").as_deref(),
+            Some("サーモス")
+        );
         assert_eq!(brand_from_byline("Brand: Anker").as_deref(), Some("Anker"));
         assert_eq!(
             brand_from_byline("David Baldacci (Author) Format: Kindle Edition").as_deref(),

@@ -251,6 +251,22 @@ fn by_id(c: &mut Collected, el: &Element, id: &[u8]) -> bool {
             c.signals.reviews_or_offers = true
         }
         b"gallery-shelf" => c.signals.gallery_shelf = true,
+        b"dp"
+        | b"dp-container"
+        | b"ppd"
+        | b"centerCol"
+        | b"titleSection"
+        | b"title_feature_div"
+        | b"corePrice_feature_div"
+        | b"corePriceDisplay_desktop_feature_div"
+        | b"apex_desktop"
+        | b"averageCustomerReviews"
+        | b"feature-bullets"
+        | b"productDescription"
+        | b"prodDetails"
+        | b"detailBullets_feature_div"
+        | b"imageBlock"
+        | b"availability" => c.signals.product_layout = true,
         _ => {}
     }
     false
