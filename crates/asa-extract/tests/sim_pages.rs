@@ -104,6 +104,33 @@ fn every_marketplace_and_language_reads_as_the_page_states() {
 }
 
 #[test]
+fn full_size_pages_read_as_they_state() {
+    // The simulator's pages at the size it serves (scripts, carousels and padding around
+    // the product), one per marketplace.
+    let mut failures = Vec::new();
+    for m in Marketplace::ALL {
+        let lang = m.default_language();
+        let asin = ASINS[0];
+        let t = product_truth(m, asin, lang);
+        let html = render_product_page(m, asin, lang, asa_sim::DEFAULT_PAGE_BYTES);
+        assert!(
+            html.len() >= asa_sim::DEFAULT_PAGE_BYTES / 2,
+            "{}",
+            m.domain()
+        );
+        match extract_product(m, asin, &html) {
+            Page::Product(p) => {
+                for d in disagreements(&t, &p) {
+                    failures.push(format!("{} {lang}: {d}", m.domain()));
+                }
+            }
+            other => failures.push(format!("{} {lang}: not a product: {other:?}", m.domain())),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
 fn the_delisted_shelf_is_a_gallery_in_every_marketplace() {
     for m in Marketplace::ALL {
         let lang = m.default_language();
