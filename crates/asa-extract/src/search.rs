@@ -5,7 +5,8 @@
 //! and fragments of any of them (one card, or just `#resultsCol`).
 //!
 //! # Layout
-//! - `stream`: the single lol_html pass that finds cards and their pieces.
+//! - `stream`: the single lol_html pass and its state; `stream::handlers`, the selectors
+//!   that find cards and their pieces.
 //! - `card`: a card's pieces turned into a [`SearchProduct`].
 //! - `labels`: the words of the badges and labels, per language.
 
