@@ -73,16 +73,41 @@ struct IdRole {
     containers: Vec<(&'static str, Container)>,
 }
 
+/// A multiply-rotate hash (the Fx hash): ids and class names are short and not chosen
+/// by an attacker who gains from collisions, and SipHash was a visible part of the pass.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Fx = std::hash::BuildHasherDefault<FxHasher>;
+
 struct Tables {
-    ids: HashMap<&'static [u8], IdRole>,
-    region_classes: HashSet<&'static [u8]>,
+    ids: HashMap<&'static [u8], IdRole, Fx>,
+    region_classes: HashSet<&'static [u8], Fx>,
 }
 
 fn tables() -> &'static Tables {
     static T: OnceLock<Tables> = OnceLock::new();
     T.get_or_init(|| {
         let roots = pass_two_roots();
-        let mut ids: HashMap<&'static [u8], IdRole> = HashMap::new();
+        let mut ids: HashMap<&'static [u8], IdRole, Fx> = HashMap::default();
         for id in roots.ids {
             ids.entry(id.as_bytes()).or_default().region = true;
         }
