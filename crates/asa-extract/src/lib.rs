@@ -6,7 +6,8 @@
 //! # Layout
 //! - [`price`]: locale-aware prices, counts and ratings.
 //! - [`classify`]: block pages (captcha, Amazon errors, 404, gallery shelf) told from real ones.
-//! - [`product`]: product detail pages (one streaming lol_html pass, then field rules).
+//! - [`product`]: product detail pages (a streaming lol_html pass over the page, a second
+//!   one over the few regions holding text fields, then field rules).
 //! - [`search`]: search result pages.
 //! - [`text`]: entity decoding, whitespace, ASIN and URL helpers, JSON cut out of scripts.
 //! - [`source`]: a saved page's HTTP header block and declared charset.

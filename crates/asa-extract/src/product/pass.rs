@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::OnceLock;
 
 /// Longest text kept per slot: descriptions can be long, everything else is short.
 const SLOT_CAP: usize = 64 * 1024;
@@ -132,7 +133,50 @@ fn is_text(t: &TextChunk) -> bool {
 }
 
 fn sel(s: &str) -> Option<Cow<'static, Selector>> {
-    s.parse::<Selector>().ok().map(Cow::Owned)
+    match parsed_selectors().get(s) {
+        Some(parsed) => Some(Cow::Borrowed(parsed)),
+        None => s.parse::<Selector>().ok().map(Cow::Owned),
+    }
+}
+
+/// The slot selectors' alternatives that are not an id alone, as one selector per slot.
+fn slot_rest(selector: &str) -> String {
+    selector
+        .split(',')
+        .map(str::trim)
+        .filter(|alt| id_only(alt).is_none())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every pass-two selector, parsed once per process: a page then only compiles them.
+fn parsed_selectors() -> &'static HashMap<String, Selector> {
+    static PARSED: OnceLock<HashMap<String, Selector>> = OnceLock::new();
+    PARSED.get_or_init(|| {
+        SLOT_SELECTORS
+            .iter()
+            .map(|(_, s)| slot_rest(s))
+            .chain(
+                [
+                    CURRENCY_CLASS,
+                    MOBILE_STARS,
+                    SELLER_LINK,
+                    AUTHORS,
+                    BULLETS,
+                    TABLE_ROWS,
+                    TABLE_CELLS,
+                    DETAIL_BULLETS,
+                    BREADCRUMBS,
+                    HISTOGRAM,
+                    QUANTITY,
+                    "[id]",
+                ]
+                .map(str::to_string),
+            )
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| Some((s.clone(), s.parse::<Selector>().ok()?)))
+            .collect()
+    })
 }
 
 fn on_element<'h>(
@@ -242,15 +286,11 @@ fn id_slots() -> HashMap<&'static str, Vec<Slot>> {
 fn handlers<'h>(st: &State) -> Handlers<'h> {
     let mut hs: Handlers<'h> = Vec::with_capacity(48);
     for &(slot, selector) in SLOT_SELECTORS {
-        let rest: Vec<&str> = selector
-            .split(',')
-            .map(str::trim)
-            .filter(|alt| id_only(alt).is_none())
-            .collect();
+        let rest = slot_rest(selector);
         if !rest.is_empty() {
             both(
                 &mut hs,
-                &rest.join(", "),
+                &rest,
                 move |c, _| c.start(slot),
                 move |c, t, at| c.push(slot, t, at),
                 st,
@@ -420,6 +460,14 @@ mod tests {
     fn every_selector_parses() {
         for (_, s) in SLOT_SELECTORS {
             assert!(s.parse::<Selector>().is_ok(), "{s}");
+            let rest = slot_rest(s);
+            assert!(
+                rest.is_empty() || parsed_selectors().contains_key(&rest),
+                "{rest}"
+            );
+        }
+        for s in [CURRENCY_CLASS, BULLETS, TABLE_CELLS, QUANTITY, "[id]"] {
+            assert!(parsed_selectors().contains_key(s), "{s}");
         }
         let st: State = Rc::new(RefCell::new(Collected::default()));
         // One entry per slot that keeps non-id alternatives, plus the fixed ones (the
