@@ -36,10 +36,12 @@ async fn a_burst_of_ten_thousand_requests_loses_no_trace() {
         200
     );
     let usage = app.store.usage(&h.account_id, 1).await.unwrap();
-    assert_eq!(
-        usage.total.requests as usize,
-        N + 1,
-        "every request has its trace"
+    // The product requests (N + 1) all flushed; the trace read itself may or may not be
+    // written yet, since its trace is recorded after its own answer.
+    let traced = usage.total.requests as usize;
+    assert!(
+        (N + 1..=N + 2).contains(&traced),
+        "every request has its trace: {traced}"
     );
     let metrics = app.get("/metrics").await.text;
     assert!(
