@@ -4,6 +4,8 @@
 # Prints: the simulator's own latency, asa's latency (and so the latency asa adds, p50),
 # and product requests per second through asa at a few concurrencies.
 # Usage: bench/e2e.sh [seconds per run, default 10]
+# Environment: PAGE_BYTES (size of generated pages, default the simulator's ~1.5 MB);
+# ASA_RECORD_TRACES=false measures the same without request traces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
@@ -14,7 +16,7 @@ work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 sim_port=18181; api_port=18080
-"$asa" sim --listen "127.0.0.1:$sim_port" >"$work/sim.log" 2>&1 &
+"$asa" sim --listen "127.0.0.1:$sim_port" ${PAGE_BYTES:+--page-bytes "$PAGE_BYTES"} >"$work/sim.log" 2>&1 &
 export ASA_DATABASE_URL="sqlite://$work/asa.db" ASA_LISTEN="127.0.0.1:$api_port"
 export ASA_UPSTREAM_URL_TEMPLATE="http://127.0.0.1:$sim_port/amazon.{domain}"
 export ASA_SANDBOX_BOOTSTRAP=false ASA_FAILURES_DIR="$work/failures" ASA_LOG=warn
