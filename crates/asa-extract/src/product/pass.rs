@@ -503,6 +503,39 @@ mod tests {
     }
 
     #[test]
+    fn class_rooted_selectors_read_outside_any_id_region() {
+        let c = collect(
+            b"<div><span class=availGreen>In Stock.</span><table><tr><td class=kindle-price><b class=a-color-price>$3.99</b></td></tr></table>\
+              <div class=buying><span><a href='/s?field-author=Ann'>Ann Author</a></span></div>\
+              <select name=quantity><option value=1>1</option><option value=7>7</option></select>\
+              <p>outside every region</p></div>",
+            encoding_rs::UTF_8,
+        );
+        assert_eq!(c.slot(Slot::AvailLegacy), "In Stock.");
+        assert_eq!(c.slot(Slot::PriceKindle), "$3.99");
+        assert_eq!(c.slot(Slot::LegacyAuthor), "Ann Author");
+        assert_eq!(c.quantity_max, Some(7));
+    }
+
+    #[test]
+    fn a_region_never_closed_runs_to_the_end_of_the_page() {
+        let c = collect(
+            b"<div><span id=productTitle> A kettle <b>, steel</b>",
+            encoding_rs::UTF_8,
+        );
+        assert_eq!(c.slot(Slot::Title).trim(), "A kettle , steel");
+    }
+
+    #[test]
+    fn regions_are_read_in_the_pages_charset() {
+        let c = collect(
+            b"<meta charset=iso-8859-1><span id=productTitle>Cr\xe8me br\xfbl\xe9e</span>",
+            encoding_rs::UTF_8,
+        );
+        assert_eq!(c.slot(Slot::Title), "Cr\u{e8}me br\u{fb}l\u{e9}e");
+    }
+
+    #[test]
     fn first_text_wins() {
         let c = collect(
             b"<div id=corePrice_feature_div><span class='a-price'><span class=a-offscreen></span></span><span class=a-price><span class=a-offscreen>$1.00</span></span><span class=a-price><span class=a-offscreen>$2.00</span></span></div>",

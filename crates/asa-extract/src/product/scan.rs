@@ -591,6 +591,21 @@ mod tests {
     }
 
     #[test]
+    fn a_card_counts_once_and_page_signals_come_from_ids_and_classes() {
+        let st = Rc::new(RefCell::new(Collected::default()));
+        run(
+            b"<ol><li class='a-carousel-card octopus-pc-item'></li><li class=a-carousel-card></li>\
+              <div class=a-carousel-card></div></ol><div id=gallery-shelf></div>\
+              <div data-component-type=s-search-result></div><div id=centerCol></div>",
+            encoding_rs::UTF_8,
+            &st,
+        );
+        let c = st.borrow();
+        assert_eq!(c.signals.shelf_cards, 2);
+        assert!(c.signals.gallery_shelf && c.signals.search_results && c.signals.product_layout);
+    }
+
+    #[test]
     fn prime_outside_its_containers_is_not_the_buy_box() {
         let st = Rc::new(RefCell::new(Collected::default()));
         run(
