@@ -557,6 +557,24 @@ mod tests {
         assert_eq!(t.id, Some(&b"unterminated"[..]));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_read_as_a_tag_without_panic(raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let t = tag_view(&raw);
+            proptest::prop_assert!(t.name.len() <= raw.len());
+        }
+
+        #[test]
+        fn any_regions_copy_at_most_the_page(
+            regions in proptest::collection::vec((0usize..300, 0usize..300), 0..20),
+        ) {
+            let html = [b'x'; 256];
+            let mut regions = regions;
+            regions.sort();
+            proptest::prop_assert!(fragments(&html, &regions).len() <= html.len());
+        }
+    }
+
     #[test]
     fn nested_and_unclosed_regions_are_copied_once() {
         let html = b"0123456789abcdef";
