@@ -28,7 +28,7 @@ use axum::Extension;
         ("domain" = Option<String>, Query, description = "Marketplace TLD: com, co.uk, de, fr, it, es, nl, pl, se, ca, com.mx, com.br, com.au, co.jp, sg, in, com.tr, ae, sa, eg (default com)"),
         ("language" = Option<String>, Query, description = "Interface language xx_YY, one of the marketplace's own (default: its default language)"),
         ("country" = Option<String>, Query, description = "ISO 3166-1 alpha-2 exit country (default: the marketplace's own); must be allowed by the plan"),
-        ("add_html" = Option<bool>, Query, description = "Attach the raw page under `html`"),
+        ("add_html" = Option<bool>, Query, description = "Attach each delivered page's raw HTML under `html`, keyed by page number"),
         ("render_js" = Option<String>, Query, description = "Reserved: 501 not_implemented whatever the value"),
         ("screenshot" = Option<String>, Query, description = "Reserved: 501 not_implemented whatever the value"),
     ),
@@ -78,6 +78,8 @@ pub async fn get(
         let mut delivered_pages = 0u32;
         let mut all_empty = true;
         let mut cost = 0i64;
+        // With add_html: each delivered page's raw HTML, by page number.
+        let mut html = serde_json::Map::new();
         for (n, outcome) in numbers.iter().zip(outcomes) {
             let (page, charged) = match outcome {
                 Ok(pair) => pair,
@@ -89,6 +91,10 @@ pub async fn get(
             ctx.observe(&page);
             match (page.result, charged) {
                 (Ok(PageResult::Search(results)), Ok(c)) => {
+                    if params.locale.add_html {
+                        let text = String::from_utf8_lossy(&page.body).into_owned();
+                        html.insert(n.to_string(), serde_json::Value::String(text));
+                    }
                     cost += c;
                     delivered_pages += 1;
                     all_empty &= results.no_results && results.products.is_empty();
@@ -132,10 +138,11 @@ pub async fn get(
                 .collect(),
             request_id: id.0.clone(),
         };
-        Ok((
-            StatusCode::OK,
-            serde_json::to_value(body).map_err(ApiError::internal)?,
-        ))
+        let mut body = serde_json::to_value(body).map_err(ApiError::internal)?;
+        if params.locale.add_html {
+            body["html"] = serde_json::Value::Object(html);
+        }
+        Ok((StatusCode::OK, body))
     }
     .await;
     ctx.finish(result)

@@ -132,6 +132,22 @@ async fn search_over_several_pages_reports_the_failed_one_and_bills_the_rest() {
     let products = a.body["products"].as_array().unwrap();
     assert!(!products.is_empty());
     assert!(products.iter().all(|p| p["page"] == 1 || p["page"] == 3));
+    assert!(a.body.get("html").is_none());
+    let with_html = s
+        .app
+        .get_as(
+            &h.key,
+            "/api/v1/amazon/search?query=sim-fail-page-2&pages=2&add_html=true",
+        )
+        .await;
+    assert_eq!(with_html.status, 200, "{}", with_html.text);
+    let html = with_html.body["html"].as_object().unwrap();
+    assert_eq!(
+        html.keys().collect::<Vec<_>>(),
+        ["1"],
+        "only delivered pages"
+    );
+    assert!(html["1"].as_str().unwrap().contains("s-search-result"));
     let organic: Vec<u64> = products
         .iter()
         .filter_map(|p| p["organic_position"].as_u64())
@@ -141,7 +157,7 @@ async fn search_over_several_pages_reports_the_failed_one_and_bills_the_rest() {
         (1..=organic.len() as u64).collect::<Vec<_>>(),
         "positions run across pages"
     );
-    assert_eq!(balance(&s.app, &h.account_id).await, (90, 0));
+    assert_eq!(balance(&s.app, &h.account_id).await, (85, 0));
 }
 
 #[tokio::test]
