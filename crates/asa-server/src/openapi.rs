@@ -94,19 +94,75 @@ fn envelope_response(codes: &[ErrorCode]) -> Response {
         .build()
 }
 
+/// Headers every response carries, and those of a fetch (product, search).
+const ALWAYS: &[(&str, &str)] = &[
+    (
+        "X-Request-Id",
+        "The request id (also `request_id` in the body)",
+    ),
+    (
+        "Asa-Cost",
+        "Credits charged for this response; 0 on every non-2xx",
+    ),
+];
+const FETCH: &[(&str, &str)] = &[
+    ("Asa-Attempts", "Upstream attempts made"),
+    ("Asa-Source-Status", "The last upstream HTTP status"),
+    ("Asa-Resolved-Url", "The final upstream URL after redirects"),
+    (
+        "Asa-Extractor-Version",
+        "Version of the extractor that built the body",
+    ),
+    ("Asa-Concurrency", "in_flight/allowed for the account"),
+    ("Asa-Rps", "recent_rps/allowed_rps for the account"),
+];
+const RETRY_AFTER: &[(&str, &str)] = &[(
+    "Retry-After",
+    "Integer seconds to wait: exact on 429/503, advised on 408/422/500/502",
+)];
+
+fn add_headers(response: &mut utoipa::openapi::RefOr<Response>, status: &str, fetch: bool) {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{HeaderBuilder, RefOr};
+    let RefOr::T(r) = response else { return };
+    let fetch_headers: &[(&str, &str)] = if fetch { FETCH } else { &[] };
+    let retry: &[(&str, &str)] = if matches!(status, "408" | "422" | "429" | "500" | "502" | "503")
+    {
+        RETRY_AFTER
+    } else {
+        &[]
+    };
+    for (name, description) in ALWAYS.iter().chain(fetch_headers).chain(retry) {
+        let integer = matches!(
+            *name,
+            "Asa-Cost" | "Asa-Attempts" | "Asa-Source-Status" | "Retry-After"
+        );
+        let schema =
+            ObjectBuilder::new().schema_type(if integer { Type::Integer } else { Type::String });
+        let header = HeaderBuilder::new()
+            .schema(schema)
+            .description(Some(*description))
+            .build();
+        r.headers.insert((*name).to_string(), header);
+    }
+}
+
 impl Modify for ErrorResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let codes = codes_for(path);
             let mut by_status: std::collections::BTreeMap<u16, Vec<ErrorCode>> = Default::default();
-            for c in codes {
+            for c in codes_for(path) {
                 by_status.entry(c.status()).or_default().push(c);
             }
+            let fetch = path.starts_with("/api/v1/amazon/");
             if let Some(op) = item.get.as_mut() {
                 for (status, codes) in &by_status {
                     op.responses
                         .responses
                         .insert(status.to_string(), envelope_response(codes).into());
+                }
+                for (status, response) in op.responses.responses.iter_mut() {
+                    add_headers(response, status, fetch);
                 }
             }
         }

@@ -55,6 +55,27 @@ impl RawQuery {
     }
 }
 
+/// The locale parameters of product and search, as the OpenAPI document describes them
+/// (parsing is [`Locale`]'s).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LocaleQuery {
+    /// Marketplace TLD: com, co.uk, de, fr, it, es, nl, pl, se, ca, com.mx, com.br, com.au,
+    /// co.jp, sg, in, com.tr, ae, sa, eg (default com).
+    pub domain: Option<String>,
+    /// Interface language xx_YY, one of the marketplace's own (default: its default language).
+    pub language: Option<String>,
+    /// ISO 3166-1 alpha-2 exit country (default: the marketplace's own); must be allowed by
+    /// the plan.
+    pub country: Option<String>,
+    /// Attach the raw page(s) under `html` (search: keyed by page number).
+    pub add_html: Option<bool>,
+    /// Reserved: 501 not_implemented whatever the value.
+    pub render_js: Option<String>,
+    /// Reserved: 501 not_implemented whatever the value.
+    pub screenshot: Option<String>,
+}
+
 /// The parameters shared by product and search.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Locale {

@@ -19,23 +19,9 @@ use axum::Extension;
     tag = "amazon",
     params(
         ("query" = String, Query, description = "A 10-character ASIN / ISBN-10, or a product URL on a supported Amazon host (the host sets the marketplace)"),
-        ("domain" = Option<String>, Query, description = "Marketplace TLD: com, co.uk, de, fr, it, es, nl, pl, se, ca, com.mx, com.br, com.au, co.jp, sg, in, com.tr, ae, sa, eg (default com)"),
-        ("language" = Option<String>, Query, description = "Interface language xx_YY, one of the marketplace's own (default: its default language)"),
-        ("country" = Option<String>, Query, description = "ISO 3166-1 alpha-2 exit country (default: the marketplace's own); must be allowed by the plan"),
-        ("add_html" = Option<bool>, Query, description = "Attach the raw page under `html`"),
-        ("render_js" = Option<String>, Query, description = "Reserved: 501 not_implemented whatever the value"),
-        ("screenshot" = Option<String>, Query, description = "Reserved: 501 not_implemented whatever the value"),
+        crate::params::LocaleQuery,
     ),
-    responses((status = 200, description = "The product, extracted; billed 5 credits", body = asa_model::Product, headers(
-            ("X-Request-Id" = String, description = "The request id"),
-            ("Asa-Cost" = u32, description = "Credits charged for this response"),
-            ("Asa-Attempts" = u32, description = "Upstream attempts made"),
-            ("Asa-Source-Status" = u16, description = "The last upstream HTTP status"),
-            ("Asa-Resolved-Url" = String, description = "The final upstream URL after redirects"),
-            ("Asa-Extractor-Version" = String, description = "Version of the extractor that built the body"),
-            ("Asa-Concurrency" = String, description = "in_flight/allowed for the account"),
-            ("Asa-Rps" = String, description = "recent_rps/allowed_rps for the account")
-        )))
+    responses((status = 200, description = "The product, extracted; billed 5 credits", body = asa_model::Product))
 )]
 pub async fn get(
     State(state): State<AppState>,

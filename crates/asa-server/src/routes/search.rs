@@ -25,23 +25,9 @@ use axum::Extension;
         ("sort_by" = Option<String>, Query, description = "best_match (default), price_asc, price_desc, avg_customer_review, newest"),
         ("start_page" = Option<u32>, Query, description = "First result page, 1..=10 (default 1)"),
         ("pages" = Option<u32>, Query, description = "Result pages to fetch, 1..=10 (default 1); each delivered page is billed 5 credits"),
-        ("domain" = Option<String>, Query, description = "Marketplace TLD: com, co.uk, de, fr, it, es, nl, pl, se, ca, com.mx, com.br, com.au, co.jp, sg, in, com.tr, ae, sa, eg (default com)"),
-        ("language" = Option<String>, Query, description = "Interface language xx_YY, one of the marketplace's own (default: its default language)"),
-        ("country" = Option<String>, Query, description = "ISO 3166-1 alpha-2 exit country (default: the marketplace's own); must be allowed by the plan"),
-        ("add_html" = Option<bool>, Query, description = "Attach each delivered page's raw HTML under `html`, keyed by page number"),
-        ("render_js" = Option<String>, Query, description = "Reserved: 501 not_implemented whatever the value"),
-        ("screenshot" = Option<String>, Query, description = "Reserved: 501 not_implemented whatever the value"),
+        crate::params::LocaleQuery,
     ),
-    responses((status = 200, description = "The result cards of the pages delivered; failed pages are listed and free", body = asa_model::SearchBody, headers(
-            ("X-Request-Id" = String, description = "The request id"),
-            ("Asa-Cost" = u32, description = "Credits charged for this response"),
-            ("Asa-Attempts" = u32, description = "Upstream attempts made"),
-            ("Asa-Source-Status" = u16, description = "The last upstream HTTP status"),
-            ("Asa-Resolved-Url" = String, description = "The final upstream URL after redirects"),
-            ("Asa-Extractor-Version" = String, description = "Version of the extractor that built the body"),
-            ("Asa-Concurrency" = String, description = "in_flight/allowed for the account"),
-            ("Asa-Rps" = String, description = "recent_rps/allowed_rps for the account")
-        )))
+    responses((status = 200, description = "The result cards of the pages delivered; failed pages are listed and free", body = asa_model::SearchBody))
 )]
 pub async fn get(
     State(state): State<AppState>,
