@@ -1,0 +1,10 @@
+package asa_test
+
+import (
+	"errors"
+	"net/textproto"
+)
+
+func errorsAs(err error, target interface{}) bool { return errors.As(err, target) }
+
+func canonicalHeader(k string) string { return textproto.CanonicalMIMEHeaderKey(k) }
