@@ -156,11 +156,37 @@ export interface BatchList {
 }
 
 export interface Account {
+  account_id: string;
+  name: string | null;
+  plan: string;
+  limits: { concurrency: number; rps: number; burst: number; countries: string | string[] };
+  credits: { balance: number; reserved: number; cost_per_page: number };
+  auto_topup: unknown;
+  usage: unknown;
   request_id: string;
+  [field: string]: unknown;
+}
+
+export interface TraceAttempt {
+  n: number;
+  exit_country: string | null;
+  proxy_id: string | null;
+  url: string;
+  status: number | null;
+  bytes: number | null;
+  latency_ms: number;
+  outcome: string;
   [field: string]: unknown;
 }
 
 export interface Trace {
   request_id: string;
+  endpoint: string;
+  params: Record<string, string>;
+  status: number;
+  error_code: string | null;
+  credits_charged: number;
+  latency_ms: number;
+  attempts: TraceAttempt[];
   [field: string]: unknown;
 }

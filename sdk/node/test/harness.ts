@@ -7,6 +7,9 @@ import path from "node:path";
 /** A real `asa sim` + `asa serve` pair for one test file. */
 export interface Server {
   baseUrl: string;
+  bin: string;
+  /** The environment `asa admin` needs (database URL). */
+  env: NodeJS.ProcessEnv;
   /** Creates an account and returns a fresh key for it. */
   key(plan?: "free" | "vibe" | "pro", credits?: number): { account: string; key: string; keyId: string | null };
   stop(): Promise<void>;
@@ -77,6 +80,8 @@ export async function startServer(): Promise<Server> {
     const admin = (...args: string[]) => execFileSync(bin, ["admin", ...args], { env, encoding: "utf8" });
     return {
       baseUrl,
+      bin,
+      env,
       key(plan = "vibe", credits = 1000) {
         const account = JSON.parse(admin("account", "create", "--plan", plan, "--credits", String(credits), "--json")).id as string;
         const k = JSON.parse(admin("key", "create", "--account", account, "--json"));
