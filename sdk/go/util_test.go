@@ -8,3 +8,5 @@ import (
 func errorsAs(err error, target interface{}) bool { return errors.As(err, target) }
 
 func canonicalHeader(k string) string { return textproto.CanonicalMIMEHeaderKey(k) }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
