@@ -24,11 +24,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, proc: subprocess.Popen, what: str) -> None:
+def wait_http(url: str, proc: subprocess.Popen, what: str, log: Path) -> None:
     until = time.monotonic() + 30
     while time.monotonic() < until:
         if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}")
+            raise RuntimeError(f"{what} exited with {proc.returncode}: {log.read_text()[-2000:]}")
         try:
             if httpx.get(url, timeout=1).status_code < 500:
                 return
@@ -57,7 +57,9 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("asa")
     sim_port, api_port = free_port(), free_port()
-    env = dict(os.environ,
+    # The server refuses unknown ASA_* variables (ASA_BIN among them): pass only its own.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("ASA_")}
+    env = dict(inherited,
                ASA_LISTEN=f"127.0.0.1:{api_port}",
                ASA_DATABASE_URL=f"sqlite://{tmp}/asa.db",
                ASA_UPSTREAM_URL_TEMPLATE=f"http://127.0.0.1:{sim_port}/amazon.{{domain}}",
@@ -71,7 +73,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                                       env=env, stdout=log, stderr=log))
         procs.append(subprocess.Popen([ASA_BIN, "serve"], env=env, stdout=log, stderr=log))
         base = f"http://127.0.0.1:{api_port}"
-        wait_http(f"{base}/healthz", procs[1], "asa serve")
+        wait_http(f"{base}/healthz", procs[1], "asa serve", tmp / "server.log")
         yield Server(base, env)
     finally:
         for p in procs:
