@@ -20,6 +20,7 @@ import (
 type server struct {
 	bin   string
 	base  string
+	dir   string
 	env   []string
 	procs []*exec.Cmd
 }
@@ -74,8 +75,14 @@ func startServer() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{bin: bin, base: fmt.Sprintf("http://127.0.0.1:%d", apiPort)}
-	s.env = append(os.Environ(),
+	s := &server{bin: bin, dir: dir, base: fmt.Sprintf("http://127.0.0.1:%d", apiPort)}
+	// The server refuses ASA_* variables it does not know (ASA_BIN among them).
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ASA_") {
+			s.env = append(s.env, kv)
+		}
+	}
+	s.env = append(s.env,
 		fmt.Sprintf("ASA_LISTEN=127.0.0.1:%d", apiPort),
 		"ASA_DATABASE_URL=sqlite://"+filepath.Join(dir, "asa.db"),
 		fmt.Sprintf("ASA_UPSTREAM_URL_TEMPLATE=http://127.0.0.1:%d/amazon.{domain}", simPort),
@@ -105,7 +112,11 @@ func startServer() (*server, error) {
 			}
 		}
 		if time.Now().After(deadline) {
-			return s, fmt.Errorf("no /healthz 200 within 30 s (logs in %s)", logs.Name())
+			tail, _ := os.ReadFile(logs.Name())
+			if len(tail) > 2000 {
+				tail = tail[len(tail)-2000:]
+			}
+			return s, fmt.Errorf("no /healthz 200 within 30 s; server log ends:\n%s", tail)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -116,6 +127,7 @@ func (s *server) stop() {
 		_ = p.Process.Kill()
 		_, _ = p.Process.Wait()
 	}
+	_ = os.RemoveAll(s.dir)
 }
 
 // admin runs `asa admin ...` against the test database and returns its stdout.
