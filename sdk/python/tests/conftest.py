@@ -48,9 +48,13 @@ class Server:
                              capture_output=True, text=True, timeout=30)
         return json.loads(out.stdout)
 
-    def key(self, plan: str = "vibe", credits: int = 1000) -> str:
+    def key_record(self, plan: str = "vibe", credits: int = 1000) -> Dict:
+        """`{"id": key id, "key": asa_live_...}` of a new key on a new account."""
         acc = self.admin("account", "create", "--plan", plan, "--credits", str(credits))["id"]
-        return self.admin("key", "create", "--account", acc)["key"]
+        return self.admin("key", "create", "--account", acc)
+
+    def key(self, plan: str = "vibe", credits: int = 1000) -> str:
+        return str(self.key_record(plan, credits)["key"])
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,13 @@
 """The sync client against a real asa serve + asa sim."""
 from __future__ import annotations
 
+import socket
 import time
 from typing import List
 
 import pytest
 
-from asa import ApiError, Client, DeadlineError, RetryPolicy
+from asa import ApiError, Client, ConfigError, DeadlineError, RetryPolicy, TransportError
 from conftest import Server
 
 
@@ -131,3 +132,35 @@ def test_trace_round_trip_and_account(server: Server, key: str) -> None:
     assert missing.stop == "not_retryable"
     assert acc.meta.status == 200 and "limits" in acc
     assert acc["limits"]["rps"] == 10
+
+
+def test_revoked_key_is_401_revoked(server: Server) -> None:
+    rec = server.key_record("vibe", 100)
+    server.admin("key", "revoke", rec["id"])
+    with client(server, rec["key"]) as asa:
+        e = expect_error(lambda: asa.account(), "revoked", 401)
+    assert e.stop == "not_retryable" and e.retryable is False
+
+
+def test_no_answer_is_retried_with_backoff_then_raised() -> None:
+    waits: List[float] = []
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, never listening: connections are refused
+        with Client("asa_live_" + "k" * 32, base_url=f"http://127.0.0.1:{port}",
+                    sleep=waits.append, unit=lambda: 1.0) as asa:
+            with pytest.raises(TransportError) as info:
+                asa.product("B000LQXC2Q")
+            with pytest.raises(TransportError) as post:
+                asa.create_batch(["B000LQXC2Q"])
+    assert info.value.stop == "attempts_exhausted" and len(info.value.attempts) == 4
+    assert info.value.request_ids == []
+    # Full jitter at its top: 1 s, 2 s, 4 s; the POST is retried thanks to its made-up key.
+    assert waits == [1.0, 2.0, 4.0] * 2
+    assert post.value.stop == "attempts_exhausted"
+
+
+def test_missing_key_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ASA_API_KEY", raising=False)
+    with pytest.raises(ConfigError):
+        Client()

@@ -90,7 +90,9 @@ class Call:
         self.started = time.monotonic()
         self.attempts: List[Attempt] = []
         self._sent = self.started
-        self._last: Optional[Callable[[str], Exception]] = None
+        # The last failure: its retry answer, and its error for a given stop reason.
+        self._answer: retry.Answer = retry.Transport()
+        self._last: Callable[[str], Exception] = lambda stop: TransportError(stop, [], stop)
 
     def remaining(self) -> Optional[float]:
         d = self.s.policy.deadline
@@ -121,7 +123,7 @@ class Call:
         return DeadlineError(f"deadline of {self.s.policy.deadline}s reached",
                              self.attempts, "deadline")
 
-    def on_transport(self, exc: Exception) -> Optional[float]:
+    def on_transport(self, exc: Exception) -> float:
         """Records a lost attempt; the delay before the next one, or raises."""
         code = "timeout" if isinstance(exc, httpx.TimeoutException) else "transport"
         a = self._record(request_id=None, status=None, code=code, retry_after=None)
@@ -151,7 +153,7 @@ class Call:
             flag = env.get("retryable")
             retryable = bool(flag) if isinstance(flag, bool) else (
                 code not in retry.NEVER if code in retry.CATALOG else status >= 500)
-            self._answer: retry.Answer = retry.Envelope(code, retryable, ra)
+            self._answer = retry.Envelope(code, retryable, ra)
             msg, docs = str(env.get("message", "")), env.get("docs_url")
         else:
             code, retryable = f"http_{status}", 502 <= status <= 504
@@ -175,7 +177,6 @@ class Call:
                 and not self.req.retry_safe:
             d = retry.Stop("not_retryable")
         if isinstance(d, retry.Stop):
-            assert self._last is not None
             raise self._last(d.reason)
         return d.delay
 
