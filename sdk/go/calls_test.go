@@ -39,6 +39,9 @@ func TestProduct200(t *testing.T) {
 	if p.Meta.ExtractorVersion == "" || p.Meta.Concurrency == "" || p.Meta.RPS == "" || p.Meta.ResolvedURL == "" {
 		t.Errorf("Asa-* headers missing: %+v", p.Meta)
 	}
+	if len(p.Images) == 0 || len(p.RatingStarsDistribution) == 0 || p.FeaturedMerchant == nil {
+		t.Errorf("images %d, stars %v, merchant %v", len(p.Images), p.RatingStarsDistribution, p.FeaturedMerchant)
+	}
 	if len(p.RequestIDs) != 1 || len(p.Raw) == 0 || p.HTML != nil {
 		t.Errorf("ids %v, raw %d bytes, html %v", p.RequestIDs, len(p.Raw), p.HTML != nil)
 	}
@@ -52,6 +55,13 @@ func TestProductAddHTMLAndDomain(t *testing.T) {
 	}
 	if p.HTML == nil || !strings.Contains(*p.HTML, "<") {
 		t.Error("add_html: no html")
+	}
+	byURL, err := client(key).Product(context.Background(), asa.ProductParams{Query: "https://www.amazon.de/dp/B000LQXC2Q"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if byURL.ASIN != "B000LQXC2Q" || byURL.Marketplace == nil || *byURL.Marketplace != *p.Marketplace {
+		t.Errorf("by URL: %s %v", byURL.ASIN, byURL.Marketplace)
 	}
 	if p.Marketplace == nil || !strings.Contains(*p.Marketplace, "de") {
 		t.Errorf("marketplace %v", p.Marketplace)

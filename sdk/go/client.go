@@ -124,13 +124,19 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // Product fetches one product page, extracted.
 func (c *Client) Product(ctx context.Context, p ProductParams) (*Product, error) {
 	var out Product
-	return &out, c.get(ctx, "/api/v1/amazon/product", p.values(), &out)
+	if err := c.get(ctx, "/api/v1/amazon/product", p.values(), &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // Search runs a keyword search over one or more result pages.
 func (c *Client) Search(ctx context.Context, p SearchParams) (*Search, error) {
 	var out Search
-	return &out, c.get(ctx, "/api/v1/amazon/search", p.values(), &out)
+	if err := c.get(ctx, "/api/v1/amazon/search", p.values(), &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // CreateBatch creates an asynchronous batch; the answer holds the webhook secret (shown once).
@@ -141,13 +147,19 @@ func (c *Client) CreateBatch(ctx context.Context, b BatchRequest) (*Batch, error
 		key = "idem_" + strconv.FormatInt(c.now().UnixNano(), 36) + strconv.FormatUint(uint64(c.unit()*1e12), 36)
 	}
 	var out Batch
-	return &out, c.do(ctx, request{method: http.MethodPost, path: "/api/v1/amazon/batch", body: b, idempotencyKey: key}, &out)
+	if err := c.do(ctx, request{method: http.MethodPost, path: "/api/v1/amazon/batch", body: b, idempotencyKey: key}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // GetBatch returns a batch's status and results.
 func (c *Client) GetBatch(ctx context.Context, id string) (*Batch, error) {
 	var out Batch
-	return &out, c.get(ctx, "/api/v1/amazon/batch/"+url.PathEscape(id), nil, &out)
+	if err := c.get(ctx, "/api/v1/amazon/batch/"+url.PathEscape(id), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // ListBatches returns the account's recent batches, newest first (limit 0: server default).
@@ -157,19 +169,28 @@ func (c *Client) ListBatches(ctx context.Context, limit int) (*BatchList, error)
 		q.Set("limit", strconv.Itoa(limit))
 	}
 	var out BatchList
-	return &out, c.get(ctx, "/api/v1/amazon/batch", q, &out)
+	if err := c.get(ctx, "/api/v1/amazon/batch", q, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // Account returns the plan, limits, credit balance, auto-top-up and usage.
 func (c *Client) Account(ctx context.Context) (*Account, error) {
 	var out Account
-	return &out, c.get(ctx, "/api/v1/account", nil, &out)
+	if err := c.get(ctx, "/api/v1/account", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // Trace returns the stored trace of one of the account's own requests.
 func (c *Client) Trace(ctx context.Context, requestID string) (*Trace, error) {
 	var out Trace
-	return &out, c.get(ctx, "/api/v1/requests/"+url.PathEscape(requestID), nil, &out)
+	if err := c.get(ctx, "/api/v1/requests/"+url.PathEscape(requestID), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 func (c *Client) get(ctx context.Context, path string, q url.Values, out responder) error {

@@ -94,6 +94,12 @@ type Product struct {
 	Response
 }
 
+// StarShare is the share of ratings (percent) with Rating stars.
+type StarShare struct {
+	Rating     int     `json:"rating"`
+	Percentage float64 `json:"percentage"`
+}
+
 type Category struct {
 	Ladder []struct {
 		Name string  `json:"name"`
@@ -136,7 +142,9 @@ type Search struct {
 	Pages     int             `json:"pages"`
 	NoResults bool            `json:"no_results"`
 	Products  []SearchProduct `json:"products"`
-	RequestID string          `json:"request_id"`
+	// FailedPages are pages of the range that could not be delivered (the others are billed).
+	FailedPages []FailedPage `json:"failed_pages"`
+	RequestID   string       `json:"request_id"`
 	Response
 }
 
@@ -152,13 +160,20 @@ type SearchProduct struct {
 	Rating             *float64 `json:"rating"`
 	ReviewsCount       *int64   `json:"reviews_count"`
 	SalesVolume        *string  `json:"sales_volume"`
-	IsPrime            *bool    `json:"is_prime"`
-	IsAmazonsChoice    *bool    `json:"is_amazons_choice"`
-	IsSponsored        *bool    `json:"is_sponsored"`
-	BestSeller         *bool    `json:"best_seller"`
+	IsPrime            bool     `json:"is_prime"`
+	IsAmazonsChoice    bool     `json:"is_amazons_choice"`
+	IsSponsored        bool     `json:"is_sponsored"`
+	BestSeller         bool     `json:"best_seller"`
 	OrganicPosition    *int     `json:"organic_position"`
 	SponsoredPosition  *int     `json:"sponsored_position"`
 	Page               int      `json:"page"`
+}
+
+// FailedPage is a search result page that could not be delivered.
+type FailedPage struct {
+	Page    int    `json:"page"`
+	Error   string `json:"error"`
+	Message string `json:"message"`
 }
 
 // Account is GET /api/v1/account.
