@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -53,8 +53,10 @@ export async function startServer(): Promise<Server> {
   const dir = mkdtempSync(path.join(tmpdir(), "asa-node-sdk-"));
   const simPort = await freePort();
   const apiPort = await freePort();
-  const env = {
-    ...process.env,
+  // `asa` refuses unknown ASA_* variables (ASA_BIN, ASA_API_KEY, ...): pass only ours.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ASA_")));
+  const env: NodeJS.ProcessEnv = {
+    ...inherited,
     ASA_LISTEN: `127.0.0.1:${apiPort}`,
     ASA_DATABASE_URL: `sqlite://${dir}/asa.db`,
     ASA_UPSTREAM_URL_TEMPLATE: `http://127.0.0.1:${simPort}/amazon.{domain}`,
@@ -62,8 +64,10 @@ export async function startServer(): Promise<Server> {
     ASA_FAILURES_DIR: `${dir}/failures`,
     ASA_SANDBOX_BOOTSTRAP: "false",
   };
-  const sim = spawn(bin, ["sim", "--listen", `127.0.0.1:${simPort}`], { env, stdio: ["ignore", "ignore", "inherit"] });
-  const api = spawn(bin, ["serve"], { env, stdio: ["ignore", "ignore", "inherit"] });
+  // Server logs go to files, shown only when the server does not come up.
+  const log = (name: string) => openSync(path.join(dir, name), "w");
+  const sim = spawn(bin, ["sim", "--listen", `127.0.0.1:${simPort}`], { env, stdio: ["ignore", log("sim.log"), log("sim.err")] });
+  const api = spawn(bin, ["serve"], { env, stdio: ["ignore", log("api.log"), log("api.err")] });
   const stop = async () => {
     for (const child of [api, sim]) {
       if (child.exitCode === null) {
@@ -90,7 +94,8 @@ export async function startServer(): Promise<Server> {
       stop,
     };
   } catch (e) {
+    const tail = ["sim.err", "api.err"].map((f) => `${f}:\n${readFileSync(path.join(dir, f), "utf8").slice(-2000)}`).join("\n");
     await stop();
-    throw e;
+    throw new Error(`${String(e)}\n${tail}`);
   }
 }
