@@ -94,6 +94,13 @@ func (c *Client) do(ctx context.Context, r request, out responder) error {
 			policy.Enabled = false
 		}
 		d := policy.Decide(ans, pr, c.unit())
+		if c.observe != nil {
+			ev := Event{Attempt: attempt, Status: fail.Status, Code: fail.Code, RequestID: fail.RequestID, Decision: d}
+			if fail.Meta != nil {
+				ev.RetryAfter = fail.Meta.RetryAfter
+			}
+			c.observe(ev)
+		}
 		if !d.Retry {
 			fail.Stop = d.Stop
 			return fail

@@ -30,6 +30,7 @@ type Client struct {
 	sleep   func(context.Context, time.Duration) error
 	unit    func() float64
 	now     func() time.Time
+	observe func(Event)
 	ua      string
 }
 
@@ -79,6 +80,19 @@ func WithRetrySleep(f func(ctx context.Context, d time.Duration) error) Option {
 
 // WithRetryJitter replaces the jitter source (uniform in [0, 1)).
 func WithRetryJitter(f func() float64) Option { return func(c *Client) { c.unit = f } }
+
+// Event tells an observer about one failed attempt and the decision after it.
+type Event struct {
+	Attempt    int
+	Status     int    // 0 when no answer arrived
+	Code       string // the envelope's code, "" without one
+	RequestID  string
+	RetryAfter string // the Retry-After header as sent
+	Decision   Decision
+}
+
+// WithObserver is told about every failed attempt and the retry decision after it.
+func WithObserver(f func(Event)) Option { return func(c *Client) { c.observe = f } }
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(c *Client) { c.ua = ua } }

@@ -3,6 +3,7 @@ package asa_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -129,7 +130,12 @@ func TestRateLimitedIsRetried(t *testing.T) {
 	_, key := newKey(t, "free", 1000)
 	var mu sync.Mutex
 	var waits []time.Duration
-	c := client(key, asa.WithRetryMaxAttempts(6), asa.WithRetrySleep(func(ctx context.Context, d time.Duration) error {
+	var events []asa.Event
+	c := client(key, asa.WithRetryMaxAttempts(6), asa.WithObserver(func(e asa.Event) {
+		mu.Lock()
+		events = append(events, e)
+		mu.Unlock()
+	}), asa.WithRetrySleep(func(ctx context.Context, d time.Duration) error {
 		mu.Lock()
 		waits = append(waits, d)
 		mu.Unlock()
@@ -170,9 +176,17 @@ func TestRateLimitedIsRetried(t *testing.T) {
 	if retried == 0 || len(waits) == 0 {
 		t.Fatalf("no call was rate limited and retried (waits %v)", waits)
 	}
-	for _, w := range waits {
-		if w < time.Second || w > 4*time.Second {
-			t.Errorf("429 wait %v: want Retry-After (>= 1 s) plus at most 1 s", w)
+	if len(events) != len(waits) {
+		t.Fatalf("%d events, %d waits", len(events), len(waits))
+	}
+	for _, ev := range events {
+		ra, err := strconv.Atoi(ev.RetryAfter)
+		if ev.Code != "rate_limited" || ev.Status != 429 || err != nil || !ev.Decision.Retry || !strings.HasPrefix(ev.RequestID, "req_") {
+			t.Fatalf("event %+v", ev)
+		}
+		floor := time.Duration(ra) * time.Second
+		if ev.Decision.Delay < floor || ev.Decision.Delay > floor+time.Second {
+			t.Errorf("429 with Retry-After %d: wait %v, want [%v, %v]", ra, ev.Decision.Delay, floor, floor+time.Second)
 		}
 	}
 }
