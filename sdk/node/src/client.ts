@@ -49,7 +49,7 @@ interface Request {
 
 type Raw =
   | { kind: "answer"; status: number; headers: Headers; text: string }
-  | { kind: "transport"; error: unknown }
+  | { kind: "transport"; error: unknown; timedOut: boolean }
   | { kind: "deadline" };
 
 export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -184,7 +184,7 @@ export class AsaClient {
           retryable: false, docsUrl: null, stop: "deadline", attempts,
         });
       } else if (raw.kind === "transport") {
-        attempt.code = "transport";
+        attempt.code = raw.timedOut ? "timeout" : "transport";
         cause = raw.error;
         answer = { kind: "transport" };
       } else {
@@ -226,7 +226,8 @@ export class AsaClient {
     signal?.throwIfAborted();
     const signals: AbortSignal[] = [];
     if (signal) signals.push(signal);
-    if (this.timeoutMs !== undefined) signals.push(AbortSignal.timeout(this.timeoutMs));
+    const timeout = this.timeoutMs === undefined ? null : AbortSignal.timeout(this.timeoutMs);
+    if (timeout) signals.push(timeout);
     const deadline = deadlineAt === null ? null : AbortSignal.timeout(Math.max(0, deadlineAt - Date.now()));
     if (deadline) signals.push(deadline);
     const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, accept: "application/json" };
@@ -243,7 +244,7 @@ export class AsaClient {
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       if (deadline?.aborted) return { kind: "deadline" };
-      return { kind: "transport", error };
+      return { kind: "transport", error, timedOut: timeout?.aborted ?? false };
     }
   }
 
@@ -288,7 +289,8 @@ export class AsaClient {
       });
     }
     return new AsaError({
-      code: "transport", status: null, message: `no answer from ${this.baseUrl}: ${String(cause)}`,
+      code: raw.kind === "transport" && raw.timedOut ? "timeout" : "transport", status: null,
+      message: `no answer from ${this.baseUrl}: ${String(cause)}`,
       retryable: true, docsUrl: null, stop, attempts, cause,
     });
   }

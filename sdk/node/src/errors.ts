@@ -9,7 +9,8 @@ export type Stop =
 /** One HTTP attempt of a call. */
 export interface Attempt {
   number: number;
-  /** The envelope code, `http_<status>` for a bare answer, `transport` or `deadline`. */
+  /** The envelope code, `http_<status>` for a bare answer, `transport`,
+   * `timeout` (the per-attempt `timeoutMs`) or `deadline`. */
   code: string | null;
   status: number | null;
   requestId: string | null;

@@ -151,6 +151,16 @@ test("no answer at all: transport errors back off exponentially", async () => {
   assert.ok(sleeps[0] >= 0 && sleeps[0] <= 1000 && sleeps[1] >= 0 && sleeps[1] <= 2000, String(sleeps));
 });
 
+test("timeoutMs cuts one attempt; the call retries it as a transport failure", async () => {
+  const { asa, sleeps } = client({ timeoutMs: 300, retry: { maxAttempts: 2 } });
+  const err = await failure(asa.product({ query: "B0SLOW0150" }));
+  assert.equal(err.code, "timeout");
+  assert.equal(err.stop, "attempts_exhausted");
+  assert.deepEqual(err.attempts.map((a) => a.code), ["timeout", "timeout"]);
+  assert.equal(sleeps.length, 1);
+  assert.ok(sleeps[0] >= 0 && sleeps[0] <= 1000, String(sleeps[0]));
+});
+
 test("the server's own retries show in meta (B0FLAKY2AB: captcha twice, then OK)", async () => {
   const { asa } = client();
   const p = await asa.product({ query: "B0FLAKY2AB" });

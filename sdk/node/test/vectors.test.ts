@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { Answer, DEFAULT_POLICY, RetryPolicy, codeRetryable, decide, parseRetryAfter } from "../src";
+import { Answer, CATALOG, DEFAULT_POLICY, RetryPolicy, codeRetryable, decide, parseRetryAfter } from "../src";
 
 interface Vector {
   name: string;
@@ -65,6 +65,8 @@ for (const v of doc.vectors) {
           assert.ok(d.delayMs >= v.expect.delay_min_ms && d.delayMs <= v.expect.delay_max_ms,
             `unit ${unit}: ${d.delayMs} not in [${v.expect.delay_min_ms}, ${v.expect.delay_max_ms}]`);
           if (unit === 0) assert.equal(d.delayMs, v.expect.delay_min_ms);
+          // Full jitter: without a deadline to clip it, the top of the range is reachable.
+          if (unit === 1 && remaining === null) assert.equal(d.delayMs, v.expect.delay_max_ms);
         }
       } else {
         assert.deepEqual(d, { retry: false, stop: v.expect.stop }, `unit ${unit}`);
@@ -72,6 +74,11 @@ for (const v of doc.vectors) {
     }
   });
 }
+
+test("the vectors cover every code of this SDK's catalog", () => {
+  const codes = new Set(doc.vectors.map((v) => (v.response?.body as { error?: string } | undefined)?.error));
+  for (const code of Object.keys(CATALOG)) assert.ok(codes.has(code), code);
+});
 
 test("Retry-After reads integer seconds and HTTP dates", () => {
   const now = Date.parse("Wed, 21 Oct 2015 07:28:00 GMT");
