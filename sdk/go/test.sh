@@ -10,7 +10,7 @@ if ! command -v go >/dev/null 2>&1; then
   apt-get update
   apt-get install -y golang-go
 fi
-export HOME="${HOME:-/root}"
+export HOME="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
 export GOCACHE="${GOCACHE:-$HOME/.cache/go-build}"
 export GOPATH="${GOPATH:-$HOME/go}"
 export GOPROXY=off GOFLAGS=-mod=mod
