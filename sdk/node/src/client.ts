@@ -249,13 +249,17 @@ export class AsaClient {
   }
 
   private success<T>(status: number, headers: Headers, text: string, attempts: Attempt[]): WithMeta<T> {
-    let body: T;
+    let body: unknown;
+    let cause: unknown;
     try {
-      body = JSON.parse(text) as T;
+      body = JSON.parse(text);
     } catch (error) {
+      cause = error;
+    }
+    if (typeof body !== "object" || body === null) {
       throw new AsaError({
-        code: "decode", status, message: `the ${status} answer is not JSON`, retryable: false,
-        docsUrl: null, stop: "not_retryable", attempts, cause: error,
+        code: "decode", status, message: `the ${status} answer is not a JSON object`, retryable: false,
+        docsUrl: null, stop: "not_retryable", attempts, cause,
       });
     }
     const meta: ResponseMeta = {
