@@ -99,7 +99,7 @@ impl ProductQuery {
 
 /// Finds the ASIN after `dp`, `gp/product` or `gp/aw/d` anywhere in the path, so slugs
 /// (`/Some-Title/dp/X`) and language prefixes (`/-/pt/dp/X`) work.
-fn product_asin_in_path(segments: &[&str]) -> Option<Asin> {
+pub fn product_asin_in_path(segments: &[&str]) -> Option<Asin> {
     for (i, seg) in segments.iter().enumerate() {
         let next = |k: usize| segments.get(i + k).copied();
         let candidate = match *seg {

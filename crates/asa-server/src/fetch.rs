@@ -4,9 +4,10 @@
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::failures::FailureRecord;
-use crate::judge::{asin_in_url, Asked, Judged, PageJudge};
+use crate::judge::{Asked, Judged, PageJudge};
 use crate::params::{Locale, ProductParams};
 use crate::state::AppState;
+use asa_extract::text::asin_in_url;
 use asa_extract::{Page, SearchResults, EXTRACTOR_VERSION};
 use asa_model::{ErrorCode, Product, SortBy};
 use asa_upstream::{FetchError, FetchRequest, FetchTarget};

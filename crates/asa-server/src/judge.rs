@@ -61,29 +61,23 @@ impl Judge for PageJudge {
     }
 }
 
-/// The ASIN in a product URL's path (`/dp/X`, `/gp/product/X`), whatever the host: a
-/// redirect to another ASIN is how Amazon swaps editions.
-pub fn asin_in_url(url: &str) -> Option<String> {
-    let path = url.split(['?', '#']).next()?;
-    let segments: Vec<&str> = path.split('/').collect();
-    segments.windows(2).find_map(|w| match w {
-        ["dp", a] | ["product", a] | ["d", a] => Asin::parse(a).ok().map(|a| a.to_string()),
-        _ => None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn asins_in_urls() {
         assert_eq!(
-            super::asin_in_url("http://127.0.0.1:1/amazon.de/dp/B0MOVEDTO1?th=1").as_deref(),
+            asa_extract::text::asin_in_url("http://127.0.0.1:1/amazon.de/dp/B0MOVEDTO1?th=1")
+                .as_deref(),
             Some("B0MOVEDTO1")
         );
         assert_eq!(
-            super::asin_in_url("https://www.amazon.com/gp/product/B0057OC5O8/").as_deref(),
+            asa_extract::text::asin_in_url("https://www.amazon.com/gp/product/B0057OC5O8/")
+                .as_deref(),
             Some("B0057OC5O8")
         );
-        assert_eq!(super::asin_in_url("https://www.amazon.com/s?k=dp"), None);
+        assert_eq!(
+            asa_extract::text::asin_in_url("https://www.amazon.com/s?k=dp"),
+            None
+        );
     }
 }

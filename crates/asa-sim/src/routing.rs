@@ -2,7 +2,7 @@
 //! header, absolute-form proxy URL, or an `/amazon.<domain>` first path segment), the
 //! interface language, and the page asked for.
 
-use asa_model::{Asin, Marketplace, SortBy};
+use asa_model::{Marketplace, SortBy};
 
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +114,7 @@ pub fn route(method: &str, target: &str, host: Option<&str>, cookie: Option<&str
             ("DELETE", Some("requests")) | ("POST", Some("clear")) => Target::SimClear,
             _ => Target::Other,
         }
-    } else if let Some(asin) = product_asin(&segments) {
+    } else if let Some(asin) = asa_model::asin::product_asin_in_path(&segments).map(String::from) {
         Target::Product { asin }
     } else if segments.first() == Some(&"s") {
         let query = param("k")
@@ -168,23 +168,6 @@ fn choose_language(
         .flatten()
         .find(|l| m.accepts_language(l))
         .unwrap_or_else(|| m.default_language().to_string())
-}
-
-/// The ASIN after `dp`, `gp/product` or `gp/aw/d`.
-fn product_asin(segments: &[&str]) -> Option<String> {
-    for (i, seg) in segments.iter().enumerate() {
-        let next = |k: usize| segments.get(i + k).copied();
-        let candidate = match *seg {
-            "dp" => next(1),
-            "gp" if next(1) == Some("product") => next(2),
-            "gp" if next(1) == Some("aw") && next(2) == Some("d") => next(3),
-            _ => None,
-        };
-        if let Some(c) = candidate {
-            return Asin::parse(c).ok().map(|a| a.as_str().to_string());
-        }
-    }
-    None
 }
 
 #[cfg(test)]
