@@ -1,10 +1,8 @@
 //! `GET /api/v1/account`: plan, limits, credits, auto-top-up and usage.
 
 use super::Ctx;
-use crate::auth::authenticate;
 use crate::envelope::RequestId;
 use crate::error::ApiError;
-use crate::params::RawQuery;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -29,9 +27,7 @@ pub async fn show(
 ) -> Response {
     let mut ctx = Ctx::default();
     let result = async {
-        let q = RawQuery::parse(uri.query());
-        let caller = authenticate(&state, &headers, q.api_key.as_deref()).await?;
-        ctx.caller(&caller);
+        let (caller, _) = ctx.authenticate(&state, &headers, &uri).await?;
         let usage = state.store.usage(&caller.account.id, USAGE_DAYS).await.map_err(ApiError::internal)?;
         let a = &caller.account;
         let by_day: Vec<_> = usage

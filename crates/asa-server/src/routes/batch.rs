@@ -3,9 +3,7 @@
 //! (`501 not_implemented`) rather than pretending.
 
 use super::Ctx;
-use crate::auth::authenticate;
 use crate::error::ApiError;
-use crate::params::RawQuery;
 use crate::state::AppState;
 use asa_model::ErrorCode;
 use axum::body::Body;
@@ -28,9 +26,7 @@ pub async fn create(
 ) -> Response {
     let mut ctx = Ctx::default();
     let result = async {
-        let q = RawQuery::parse(uri.query());
-        let caller = authenticate(&state, &headers, q.api_key.as_deref()).await?;
-        ctx.caller(&caller);
+        ctx.authenticate(&state, &headers, &uri).await?;
         let limit = state.config.max_body_bytes;
         let bytes = axum::body::to_bytes(body, limit)
             .await
@@ -46,9 +42,7 @@ pub async fn create(
 pub async fn read(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let mut ctx = Ctx::default();
     let result = async {
-        let q = RawQuery::parse(uri.query());
-        let caller = authenticate(&state, &headers, q.api_key.as_deref()).await?;
-        ctx.caller(&caller);
+        ctx.authenticate(&state, &headers, &uri).await?;
         Err(not_yet())
     }
     .await;

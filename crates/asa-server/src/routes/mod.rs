@@ -10,6 +10,7 @@ pub(crate) mod search;
 use crate::auth::Caller;
 use crate::envelope::ResponseMeta;
 use crate::error::ApiError;
+use crate::params::RawQuery;
 use crate::record::{self, TraceInfo};
 use crate::state::AppState;
 use crate::{docs, envelope, openapi};
@@ -56,9 +57,19 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn caller(&mut self, caller: &Caller) {
+    /// The key step every `/api/v1` route starts with: reads the query, authenticates the
+    /// key it or the headers carry, and names the caller in the trace.
+    pub async fn authenticate(
+        &mut self,
+        state: &AppState,
+        headers: &axum::http::HeaderMap,
+        uri: &axum::http::Uri,
+    ) -> Result<(Caller, RawQuery), ApiError> {
+        let q = RawQuery::parse(uri.query());
+        let caller = crate::auth::authenticate(state, headers, q.api_key.as_deref()).await?;
         self.info.account_id = Some(caller.account.id.clone());
         self.info.key_prefix = Some(caller.key.short_prefix.clone());
+        Ok((caller, q))
     }
 
     /// Adds a page fetch's attempts and extractor result to the headers and the trace.

@@ -1,12 +1,11 @@
 //! `GET /api/v1/amazon/product`: one product page, fetched, extracted and billed once.
 
 use super::Ctx;
-use crate::auth::authenticate;
 use crate::envelope::RequestId;
 use crate::error::ApiError;
 use crate::fetch::{self, PageResult};
 use crate::gate;
-use crate::params::{ProductParams, RawQuery};
+use crate::params::ProductParams;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -31,9 +30,7 @@ pub async fn get(
 ) -> Response {
     let mut ctx = Ctx::default();
     let result = async {
-        let q = RawQuery::parse(uri.query());
-        let caller = authenticate(&state, &headers, q.api_key.as_deref()).await?;
-        ctx.caller(&caller);
+        let (caller, q) = ctx.authenticate(&state, &headers, &uri).await?;
         let params = ProductParams::parse(&q)?;
         gate::region(&caller, &params.locale)?;
         let admission = gate::admit(&state, &caller, &mut ctx).await?;

@@ -2,9 +2,7 @@
 //! requests. Another account's id answers exactly like a missing one.
 
 use super::Ctx;
-use crate::auth::authenticate;
 use crate::error::ApiError;
-use crate::params::RawQuery;
 use crate::state::AppState;
 use asa_model::ErrorCode;
 use axum::extract::{Path, State};
@@ -26,9 +24,7 @@ pub async fn show(
 ) -> Response {
     let mut ctx = Ctx::default();
     let result = async {
-        let q = RawQuery::parse(uri.query());
-        let caller = authenticate(&state, &headers, q.api_key.as_deref()).await?;
-        ctx.caller(&caller);
+        let (caller, _) = ctx.authenticate(&state, &headers, &uri).await?;
         // A trace is readable right after its response: write what is queued first.
         state.traces.flush().await;
         let trace = state

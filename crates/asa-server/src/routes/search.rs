@@ -3,12 +3,11 @@
 
 use super::product::settle;
 use super::Ctx;
-use crate::auth::authenticate;
 use crate::envelope::RequestId;
 use crate::error::ApiError;
 use crate::fetch::{self, PageResult};
 use crate::gate;
-use crate::params::{RawQuery, SearchParams};
+use crate::params::SearchParams;
 use crate::state::AppState;
 use asa_model::{ErrorCode, FailedPage, SearchBody, SearchProduct};
 use axum::extract::State;
@@ -37,9 +36,7 @@ pub async fn get(
 ) -> Response {
     let mut ctx = Ctx::default();
     let result = async {
-        let q = RawQuery::parse(uri.query());
-        let caller = authenticate(&state, &headers, q.api_key.as_deref()).await?;
-        ctx.caller(&caller);
+        let (caller, q) = ctx.authenticate(&state, &headers, &uri).await?;
         let params = SearchParams::parse(&q)?;
         gate::region(&caller, &params.locale)?;
         let admission = gate::admit(&state, &caller, &mut ctx).await?;
