@@ -53,23 +53,9 @@ async fn a_product_is_delivered_with_its_headers_and_billed_once() {
     assert_eq!(balance(&s.app, &h.account_id).await, (90, 0));
 }
 
-#[tokio::test]
-async fn every_upstream_error_comes_from_its_cause_and_is_free() {
-    let s =
-        SimApp::spawn_with(|c| c.upstream.timeout = std::time::Duration::from_millis(1500)).await;
+async fn assert_free_errors(s: &SimApp, cases: &[(&str, &str)]) {
     let h = s.app.account("vibe", 1000, KeyKind::Live).await;
-    for (asin, code) in [
-        ("B0CAPTCHA1", "blocked_by_amazon"),
-        ("B0WAFCHAL1", "blocked_by_amazon"),
-        ("B0ERR50301", "blocked_by_amazon"),
-        ("B0NOTFND01", "product_not_found"),
-        ("B0GALLERY1", "generic_gallery_page"),
-        ("B0REDIRCT1", "asin_mismatch"),
-        ("B0UNKNOWN1", "extraction_failed"),
-        ("B0SLOW0300", "upstream_timeout"),
-        ("B0RESET001", "target_unreachable"),
-        ("B0TRUNC001", "target_unreachable"),
-    ] {
+    for (asin, code) in cases {
         let a = s
             .app
             .get_as(&h.key, &format!("/api/v1/amazon/product?query={asin}"))
@@ -82,6 +68,36 @@ async fn every_upstream_error_comes_from_its_cause_and_is_free() {
             "{asin} must be free"
         );
     }
+}
+
+#[tokio::test]
+async fn every_upstream_error_comes_from_its_cause_and_is_free() {
+    // A budget wide enough that four attempts with their backoff (at most 1.4 s of waits)
+    // always finish on a loaded machine: a reset must read as unreachable, never as a
+    // budget that ran out.
+    let s = SimApp::spawn_with(|c| c.upstream.timeout = std::time::Duration::from_secs(20)).await;
+    assert_free_errors(
+        &s,
+        &[
+            ("B0CAPTCHA1", "blocked_by_amazon"),
+            ("B0WAFCHAL1", "blocked_by_amazon"),
+            ("B0ERR50301", "blocked_by_amazon"),
+            ("B0NOTFND01", "product_not_found"),
+            ("B0GALLERY1", "generic_gallery_page"),
+            ("B0REDIRCT1", "asin_mismatch"),
+            ("B0UNKNOWN1", "extraction_failed"),
+            ("B0RESET001", "target_unreachable"),
+            ("B0TRUNC001", "target_unreachable"),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_page_slower_than_the_budget_is_a_free_timeout() {
+    let s =
+        SimApp::spawn_with(|c| c.upstream.timeout = std::time::Duration::from_millis(1500)).await;
+    assert_free_errors(&s, &[("B0SLOW0300", "upstream_timeout")]).await;
 }
 
 #[tokio::test]
