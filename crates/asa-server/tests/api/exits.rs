@@ -110,7 +110,8 @@ async fn the_upstream_deadline_is_honoured_within_ten_percent() {
         "answered before the budget ran out: {took:?}"
     );
     assert!(
-        took <= budget + budget / 10 + Duration::from_millis(300),
+        // 10% plus a second of scheduling slack; the page itself takes 10 s.
+        took <= budget + budget / 10 + Duration::from_secs(1),
         "deadline overrun: {took:?}"
     );
     assert_eq!(a.header("retry-after"), Some("2"));

@@ -208,7 +208,9 @@ async fn the_overall_deadline_is_honoured_under_a_slow_upstream() {
         ..config(origin)
     })
     .unwrap();
-    let slack = budget / 10 + Duration::from_millis(300);
+    // 10% of the budget, plus a second for a loaded 2-core machine's scheduling: a deadline
+    // that were not enforced would overrun by a whole attempt timeout or more.
+    let slack = budget / 10 + Duration::from_secs(1);
 
     for m in [Marketplace::Us, Marketplace::Uk] {
         let started = Instant::now();
