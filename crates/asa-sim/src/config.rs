@@ -1,6 +1,7 @@
 //! What a simulator instance does: where saved pages live, how often it misbehaves, how
 //! slowly it answers, how large its product pages are.
 
+use crate::bot::BotManager;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -28,6 +29,13 @@ pub struct SimConfig {
     pub cache_bytes: usize,
     /// Request records kept for `requests()`; the oldest are dropped beyond it.
     pub log_capacity: usize,
+    /// Speak TLS too: every listener then also accepts TLS connections and `CONNECT`
+    /// tunnels (a client using the exit as its proxy), fingerprints each client (JA3,
+    /// JA4, HTTP/2) and serves HTTP/2 to those that offer it. Plain HTTP still works.
+    pub tls: bool,
+    /// Answer like Amazon's bot defences (see `bot`): challenge clients whose
+    /// fingerprints are not a browser's, or whose session changed IP or fingerprint.
+    pub bot_manager: Option<BotManager>,
 }
 
 impl Default for SimConfig {
@@ -41,6 +49,8 @@ impl Default for SimConfig {
             seed: 0x5eed,
             cache_bytes: 256 * 1024 * 1024,
             log_capacity: 100_000,
+            tls: false,
+            bot_manager: None,
         }
     }
 }

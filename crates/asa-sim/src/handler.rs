@@ -1,12 +1,14 @@
 //! One request in, one planned answer out: route it, pick its fault, find or build its
 //! body, encode it as the client accepts, and record it.
 
+use crate::bot::BotDesk;
 use crate::cache::PageCache;
 use crate::config::SimConfig;
 use crate::encoding::{encode, negotiate};
 use crate::faults::{
     magic_product, magic_search, Fault, MagicProduct, RateDraws, HUGE_PAGE_BYTES, REDIRECT_TARGET,
 };
+use crate::fingerprint::ConnectionPrint;
 use crate::log::{RequestLog, RequestRecord};
 use crate::pages::{blocks, product::product_page, search::search_page};
 use crate::routing::{route, Routed, Target};
@@ -90,6 +92,8 @@ pub struct App {
     /// Faults forced on every product/search request through an exit.
     exit_faults: Mutex<HashMap<String, Fault>>,
     draws: RateDraws,
+    /// The bot manager, when `cfg.bot_manager` is set.
+    bot: Option<BotDesk>,
 }
 
 impl App {
@@ -100,6 +104,7 @@ impl App {
             draws: RateDraws::new(cfg.seed),
             flaky: Mutex::new(HashMap::new()),
             exit_faults: Mutex::new(HashMap::new()),
+            bot: cfg.bot_manager.clone().map(BotDesk::new),
             saved,
             cfg,
         }
@@ -109,9 +114,23 @@ impl App {
     pub fn clear(&self) {
         self.log.clear();
         self.flaky.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        if let Some(bot) = &self.bot {
+            bot.clear();
+        }
     }
 
+    /// Answers a request that came in without TLS.
     pub async fn handle(&self, req: &Request, exit: &str) -> Response {
+        self.handle_from(req, exit, None).await
+    }
+
+    /// Answers a request from a client with the connection fingerprint `print` (TLS).
+    pub async fn handle_from(
+        &self,
+        req: &Request,
+        exit: &str,
+        print: Option<&ConnectionPrint>,
+    ) -> Response {
         let started = Instant::now();
         let at_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -141,15 +160,35 @@ impl App {
             status: None,
             at_ms,
             elapsed_ms: 0,
+            ja3: print.map(|p| p.tls.ja3.clone()),
+            ja4: print.map(|p| p.tls.ja4.clone()),
+            http2: print.and_then(|p| p.http2.get().cloned()),
+            alpn: print.and_then(|p| p.tls.alpn.clone()),
+            session: None,
+            bot: None,
         };
         let head_only = req.method == "HEAD";
         // Decide the fault first and wait before building the body, so a request that
         // waits (5 s in the benchmarks) holds no page in memory meanwhile.
-        let (fault, fault_delay) = match &routed.target {
+        let (mut fault, fault_delay) = match &routed.target {
             Target::Product { asin } => self.product_fault(asin, exit),
             Target::Search { query, page, .. } => self.search_fault(query, *page, exit),
             _ => (None, Duration::ZERO),
         };
+        let mut new_session = None;
+        if let (Some(bot), Target::Product { .. } | Target::Search { .. }) =
+            (&self.bot, &routed.target)
+        {
+            let seen = bot.see(req, exit, print, &self.draws);
+            record.session = seen.session;
+            new_session = seen.new_session;
+            // Magic values and forced faults keep their meaning; the bot manager's
+            // challenge takes the place of a clean answer.
+            if let (None, Some(challenge)) = (fault, seen.challenge) {
+                record.bot = Some(challenge.as_str().to_string());
+                fault = Some(Fault::Captcha);
+            }
+        }
         let is_fetch = req.method == "GET" || head_only;
         let delay = self.cfg.latency.sample(self.draws.unit()) + fault_delay;
         if is_fetch
@@ -197,8 +236,15 @@ impl App {
         record.elapsed_ms = started.elapsed().as_millis() as u64;
         tracing::debug!(exit, url = %record.url, status = ?record.status, fault = ?record.fault, "sim request");
         self.log.push(record);
-        self.respond(outcome, &routed, req, action, head_only, seq)
-            .await
+        let mut response = self
+            .respond(outcome, &routed, req, action, head_only, seq)
+            .await;
+        if let Some(id) = new_session {
+            response
+                .headers
+                .push(("Set-Cookie", format!("session-id={id}; Path=/")));
+        }
+        response
     }
 
     /// A fault forced on exit `exit`, with its delay when it is `Slow`.

@@ -2,12 +2,26 @@
 //! be real at the socket level: a reset without a response, a body shorter than its
 //! Content-Length. One task per connection, keep-alive, absolute-form (proxy) targets.
 
+use crate::fingerprint::ConnectionPrint;
 use crate::handler::{Action, App, Request, Response};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+
+/// A client connection the HTTP/1.1 server can answer on: plain TCP or TLS over TCP.
+pub trait Conn: AsyncRead + AsyncWrite + Unpin + Send {
+    /// Makes the coming close a TCP RST.
+    fn arm_reset(&self);
+}
+
+impl Conn for TcpStream {
+    fn arm_reset(&self) {
+        // SO_LINGER 0 turns the close into a TCP RST.
+        let _ = socket2::SockRef::from(self).set_linger(Some(Duration::ZERO));
+    }
+}
 
 /// Largest request head accepted.
 const MAX_HEAD: usize = 64 * 1024;
@@ -84,13 +98,26 @@ fn parse(buf: &[u8]) -> Parse {
 /// Serves one connection until the client closes it, it idles out, or the simulator
 /// shuts down between two requests.
 pub async fn serve_connection(
-    mut stream: TcpStream,
+    stream: TcpStream,
+    exit: Arc<str>,
+    app: Arc<App>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    serve_http1(stream, exit, app, shutdown, None, Vec::new()).await
+}
+
+/// Serves HTTP/1.1 on `stream`, starting with the bytes already read in `buf`; `print`
+/// is the client's fingerprint when the connection came in over TLS.
+pub(crate) async fn serve_http1<S: Conn>(
+    mut stream: S,
     exit: Arc<str>,
     app: Arc<App>,
     mut shutdown: watch::Receiver<bool>,
+    print: Option<Arc<ConnectionPrint>>,
+    mut buf: Vec<u8>,
 ) {
-    let _ = stream.set_nodelay(true);
-    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    buf.reserve(4096);
     loop {
         let head = loop {
             match parse(&buf) {
@@ -130,7 +157,9 @@ pub async fn serve_connection(
                 Ok(n) => body_left -= n,
             }
         }
-        let response = app.handle(&head.request, &exit).await;
+        let response = app
+            .handle_from(&head.request, &exit, print.as_deref())
+            .await;
         let keep_alive = head.keep_alive && !*shutdown.borrow();
         if !write_response(&mut stream, response, keep_alive).await || !keep_alive {
             let _ = stream.shutdown().await;
@@ -156,10 +185,9 @@ fn reason(status: u16) -> &'static str {
 }
 
 /// Writes the response; false when the connection must close (fault or write error).
-async fn write_response(stream: &mut TcpStream, r: Response, keep_alive: bool) -> bool {
+async fn write_response<S: Conn>(stream: &mut S, r: Response, keep_alive: bool) -> bool {
     if r.action == Action::Reset {
-        // SO_LINGER 0 turns the close into a TCP RST.
-        let _ = socket2::SockRef::from(&*stream).set_linger(Some(Duration::ZERO));
+        stream.arm_reset();
         return false;
     }
     let declared = match r.action {

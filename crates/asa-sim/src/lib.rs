@@ -33,11 +33,14 @@
 //!   gzip/br, the request log.
 //! - [`sim`]: `start`, `start_local` and `SimHandle`.
 
+pub mod bot;
 pub mod cache;
 pub mod config;
 pub mod detrand;
 pub mod encoding;
 pub mod faults;
+pub mod fingerprint;
+mod h2;
 pub mod handler;
 pub mod http;
 pub mod i18n;
@@ -47,10 +50,13 @@ pub mod pages;
 pub mod routing;
 pub mod saved;
 pub mod sim;
+pub mod tls;
 pub mod truth;
 
+pub use bot::{known_browsers, BotManager, BrowserFamily, BrowserPrint};
 pub use config::{FaultRates, Latency, SimConfig, DEFAULT_PAGE_BYTES};
 pub use faults::{Fault, HUGE_PAGE_BYTES, REDIRECT_TARGET};
+pub use fingerprint::ClientFingerprint;
 pub use log::RequestRecord;
 pub use sim::{start, start_local, SimError, SimHandle};
 pub use truth::{

@@ -34,6 +34,24 @@ pub struct RequestRecord {
     pub at_ms: u64,
     /// Milliseconds from arrival to the answer (delays included).
     pub elapsed_ms: u64,
+    /// The client's JA3 / JA4 TLS fingerprints, for requests that came in over TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ja3: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ja4: Option<String>,
+    /// The client's HTTP/2 fingerprint (Akamai format), for HTTP/2 requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http2: Option<String>,
+    /// The protocol agreed by ALPN on a TLS connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpn: Option<String>,
+    /// The bot manager's session id of the request (old or newly set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// Why the bot manager challenged the request (`not_a_browser`, `session_ip_changed`,
+    /// `session_fingerprint_changed`, `baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bot: Option<String>,
 }
 
 #[derive(Debug)]

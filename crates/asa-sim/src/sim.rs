@@ -5,9 +5,9 @@
 use crate::config::SimConfig;
 use crate::faults::Fault;
 use crate::handler::App;
-use crate::http::serve_connection;
 use crate::log::RequestRecord;
 use crate::saved::SavedPages;
+use crate::tls::{serve_plain, serve_socket, TlsIdentity};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -29,6 +29,8 @@ pub enum SimError {
     NoListener,
     #[error("no exit named {0}")]
     UnknownExit(String),
+    #[error("cannot make the simulator's TLS certificate: {0}")]
+    Tls(String),
 }
 
 /// How long `shutdown` waits for requests in flight.
@@ -56,6 +58,8 @@ pub struct SimHandle {
     exits: Vec<Exit>,
     app: Arc<App>,
     active: Arc<Active>,
+    /// The certificate and acceptor when `SimConfig::tls` is set.
+    tls: Option<Arc<TlsIdentity>>,
 }
 
 /// Starts a simulator on the given listeners, each an exit with its id (`exit-1`, ...).
@@ -83,10 +87,20 @@ pub async fn start(
     if let Some(s) = &saved {
         tracing::info!(pages = s.len(), "asa-sim indexed saved pages");
     }
+    let tls = if cfg.tls {
+        let identity = tokio::task::spawn_blocking(TlsIdentity::generate)
+            .await
+            .map_err(|e| SimError::Tls(e.to_string()))?
+            .map_err(SimError::Tls)?;
+        Some(Arc::new(identity))
+    } else {
+        None
+    };
     let mut handle = SimHandle {
         exits: Vec::new(),
         app: Arc::new(App::new(cfg, saved)),
         active: Arc::new(Active::default()),
+        tls,
     };
     for (id, listener) in listeners {
         let addr = listener.local_addr().map_err(SimError::Bind)?;
@@ -98,7 +112,13 @@ pub async fn start(
             stop,
             accept_loop: None,
         };
-        spawn_accept(&handle.app, &handle.active, &mut exit, listener);
+        spawn_accept(
+            &handle.app,
+            &handle.active,
+            &handle.tls,
+            &mut exit,
+            listener,
+        );
         handle.exits.push(exit);
     }
     Ok(handle)
@@ -118,6 +138,7 @@ async fn accept_loop(
     app: Arc<App>,
     mut stop: watch::Receiver<bool>,
     active: Arc<Active>,
+    tls: Option<Arc<TlsIdentity>>,
 ) {
     loop {
         tokio::select! {
@@ -125,8 +146,12 @@ async fn accept_loop(
                 Ok((stream, _)) => {
                     active.count.fetch_add(1, Ordering::SeqCst);
                     let (exit, app, rx, active) = (exit.clone(), app.clone(), stop.clone(), active.clone());
+                    let tls = tls.clone();
                     tokio::spawn(async move {
-                        serve_connection(stream, exit, app, rx).await;
+                        match tls {
+                            Some(identity) => serve_socket(stream, exit, app, rx, identity).await,
+                            None => serve_plain(stream, exit, app, rx).await,
+                        }
                         if active.count.fetch_sub(1, Ordering::SeqCst) == 1 {
                             active.idle.notify_waiters();
                         }
@@ -143,7 +168,13 @@ async fn accept_loop(
     }
 }
 
-fn spawn_accept(app: &Arc<App>, active: &Arc<Active>, exit: &mut Exit, listener: TcpListener) {
+fn spawn_accept(
+    app: &Arc<App>,
+    active: &Arc<Active>,
+    tls: &Option<Arc<TlsIdentity>>,
+    exit: &mut Exit,
+    listener: TcpListener,
+) {
     exit.stop.send_replace(false);
     exit.accept_loop = Some(tokio::spawn(accept_loop(
         listener,
@@ -151,6 +182,7 @@ fn spawn_accept(app: &Arc<App>, active: &Arc<Active>, exit: &mut Exit, listener:
         app.clone(),
         exit.stop.subscribe(),
         active.clone(),
+        tls.clone(),
     )));
 }
 
@@ -180,6 +212,22 @@ impl SimHandle {
     /// `http://127.0.0.1:PORT/amazon.{domain}`: the upstream URL template for tests.
     pub fn url_template(&self) -> String {
         format!("http://{}/amazon.{{domain}}", self.addr())
+    }
+
+    /// `https://localhost:PORT/amazon.{domain}`: the TLS upstream URL template for
+    /// tests, when `SimConfig::tls` is set. `localhost`, not the IP: clients send SNI
+    /// only for host names, and browsers always do.
+    pub fn https_url_template(&self) -> Option<String> {
+        self.tls
+            .as_ref()
+            .map(|_| format!("https://localhost:{}/amazon.{{domain}}", self.addr().port()))
+    }
+
+    /// The PEM of the simulator's self-signed certificate (valid for `localhost`,
+    /// `127.0.0.1` and every `www.amazon.*` host), when `SimConfig::tls` is set: the
+    /// root a client must be told to trust.
+    pub fn tls_certificate_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.cert_pem.as_str())
     }
 
     /// Requests seen so far, in arrival order (bounded by `log_capacity`).
@@ -220,8 +268,8 @@ impl SimHandle {
             return Ok(());
         }
         let listener = TcpListener::bind(addr).await.map_err(SimError::Bind)?;
-        let (app, active) = (self.app.clone(), self.active.clone());
-        spawn_accept(&app, &active, self.exit_mut(id)?, listener);
+        let (app, active, tls) = (self.app.clone(), self.active.clone(), self.tls.clone());
+        spawn_accept(&app, &active, &tls, self.exit_mut(id)?, listener);
         Ok(())
     }
 
