@@ -1,6 +1,7 @@
 //! asa-store: the durable state of asa. It owns accounts (plan name and per-account
 //! overrides), API keys (hashed at rest), the credit ledger with reservations and
-//! auto-top-up, request traces and the usage derived from them, behind one [`Store`] trait
+//! auto-top-up, request traces and the usage derived from them, asynchronous batches
+//! (a durable item queue and webhook deliveries), behind one [`Store`] trait
 //! with two backends: SQLite (default, embedded) and PostgreSQL.
 //!
 //! It must not know HTTP, plan limits (the server's configuration owns them) or the rate
@@ -11,12 +12,14 @@
 //! - [`types`]: accounts, keys, ledger entries, reservations and charge outcomes.
 //! - [`trace`]: request traces, their filter, and usage by day and key.
 //! - [`payments`]: the [`Payments`] trait auto-top-up collects through, and its default.
+//! - [`batch`]: batches, their items as a leased work queue, webhook deliveries.
 //! - [`clock`]: the time source, replaceable in tests.
 //! - [`error`]: [`StoreError`] and [`ReserveError`].
 //! - `secret`: key generation, hashing and ids.
 //! - `sql`: the backend: one SQL implementation whose dialect (SQLite or PostgreSQL)
 //!   changes only how write transactions begin, row locks and the migrations.
 
+pub mod batch;
 pub mod clock;
 pub mod error;
 pub mod payments;

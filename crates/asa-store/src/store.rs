@@ -1,5 +1,6 @@
 //! The [`Store`] trait: everything the server and the CLI ask of durable state.
 
+use crate::batch::*;
 use crate::error::{ReserveError, StoreError};
 use crate::trace::{Trace, TraceFilter, Usage};
 use crate::types::*;
@@ -82,4 +83,43 @@ pub trait Store: Send + Sync {
     async fn sweep_traces(&self, older_than: DateTime<Utc>, batch: u32) -> Result<u64>;
     /// Usage over the last `days` UTC days, today included, per day and key.
     async fn usage(&self, account_id: &str, days: u32) -> Result<Usage>;
+
+    // ---- batches ----
+
+    /// Creates a batch and queues its items. With an idempotency key already used by the
+    /// account, returns the first batch and `false` instead.
+    async fn create_batch(&self, new: NewBatch) -> Result<(Batch, bool)>;
+    /// With `Some(account)`, only that account's own batch is found.
+    async fn batch(&self, id: &str, account_id: Option<&str>) -> Result<Option<Batch>>;
+    /// Newest first.
+    async fn batches(&self, account_id: &str, limit: u32) -> Result<Vec<Batch>>;
+    /// Items in index order, results included.
+    async fn batch_items(&self, batch_id: &str, offset: u32, limit: u32) -> Result<Vec<BatchItem>>;
+    /// Takes up to `limit` ready items (queued and due, or running with a lapsed lease) for
+    /// `owner`, leased for `lease`. Several nodes may claim at once; none gets the same item.
+    async fn claim_batch_items(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedItem>>;
+    /// Puts a claimed item back, ready again after `not_before` (its account was at its
+    /// limits). False when the lease was no longer the claimer's.
+    async fn requeue_batch_item(&self, item: &ClaimedItem, not_before: Duration) -> Result<bool>;
+    /// Stores a run's result and, when it is ok, charges its reservations in the same
+    /// transaction; releases them otherwise. See [`ItemSettled`].
+    async fn complete_batch_item(
+        &self,
+        item: &ClaimedItem,
+        result: ItemResult,
+    ) -> Result<ItemSettled>;
+    /// Takes up to `limit` webhook deliveries that are due, leased for `lease`.
+    async fn take_due_webhooks(&self, limit: u32, lease: Duration) -> Result<Vec<DueWebhook>>;
+    /// Records one delivery: delivered, or failed and scheduled again (or failed for good
+    /// once the schedule is spent). Returns the webhook's new status.
+    async fn record_webhook_delivery(
+        &self,
+        batch_id: &str,
+        outcome: std::result::Result<(), String>,
+    ) -> Result<WebhookStatus>;
 }

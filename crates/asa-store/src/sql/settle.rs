@@ -7,6 +7,7 @@ use super::{get, to_ms, SqlStore};
 use crate::error::StoreError;
 use crate::types::{ChargeOutcome, LedgerEntry, LedgerKind, Refusal, Reservation};
 use chrono::{DateTime, Utc};
+use sqlx::{Any, Transaction};
 
 /// Reservations expired per transaction, so a long backlog never holds the lock for long.
 const EXPIRE_BATCH: i64 = 200;
@@ -15,13 +16,26 @@ impl SqlStore {
     pub(crate) async fn charge_impl(&self, r: &Reservation) -> Result<ChargeOutcome, StoreError> {
         let now = to_ms(self.now());
         let mut w = self.begin_write().await?;
+        let outcome = self.charge_in(&mut w.tx, r, now).await?;
+        w.commit().await?;
+        Ok(outcome)
+    }
+
+    /// [`Self::charge_impl`] inside the caller's write transaction, so a charge can commit
+    /// together with what it pays for (a batch item's result). A refusal writes nothing.
+    pub(crate) async fn charge_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        r: &Reservation,
+        now: i64,
+    ) -> Result<ChargeOutcome, StoreError> {
         let held = sqlx::query(
             "UPDATE reservations SET state = 'charged', settled_at = $1 \
              WHERE request_id = $2 AND state = 'held' RETURNING account_id, cost",
         )
         .bind(now)
         .bind(&r.request_id)
-        .fetch_optional(&mut *w.tx)
+        .fetch_optional(&mut **tx)
         .await?;
         if let Some(held) = held {
             let account_id: String = get(&held, "account_id")?;
@@ -32,7 +46,7 @@ impl SqlStore {
             )
             .bind(cost)
             .bind(&account_id)
-            .fetch_one(&mut *w.tx)
+            .fetch_one(&mut **tx)
             .await?;
             let after = credits(&row)?;
             let entry = Entry {
@@ -43,8 +57,7 @@ impl SqlStore {
                 request_id: Some(&r.request_id),
                 note: None,
             };
-            record(&mut w.tx, entry, now).await?;
-            w.commit().await?;
+            record(tx, entry, now).await?;
             return Ok(ChargeOutcome::Charged {
                 balance: after.balance,
                 late: false,
@@ -55,7 +68,7 @@ impl SqlStore {
             self.dialect.for_update()
         ))
         .bind(&r.request_id)
-        .fetch_optional(&mut *w.tx)
+        .fetch_optional(&mut **tx)
         .await?
         .ok_or_else(|| StoreError::not_found("reservation", &r.request_id))?;
         let state: String = get(&settled, "state")?;
@@ -65,7 +78,7 @@ impl SqlStore {
             "expired" => {
                 let account_id: String = get(&settled, "account_id")?;
                 let cost: i64 = get(&settled, "cost")?;
-                self.late_charge(w, &r.request_id, &account_id, cost, now)
+                self.late_charge(tx, &r.request_id, &account_id, cost, now)
                     .await
             }
             other => Err(StoreError::Corrupt(format!("reservation state {other:?}"))),
@@ -77,7 +90,7 @@ impl SqlStore {
     /// refuse, and the caller must not deliver the 2xx.
     async fn late_charge(
         &self,
-        mut w: super::WriteTx<'_>,
+        tx: &mut Transaction<'static, Any>,
         request_id: &str,
         account_id: &str,
         cost: i64,
@@ -89,12 +102,12 @@ impl SqlStore {
         )
         .bind(cost)
         .bind(account_id)
-        .fetch_optional(&mut *w.tx)
+        .fetch_optional(&mut **tx)
         .await?;
         let Some(row) = row else {
             let balance: i64 = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = $1")
                 .bind(account_id)
-                .fetch_one(&mut *w.tx)
+                .fetch_one(&mut **tx)
                 .await?;
             return Ok(ChargeOutcome::Refused(Refusal::ExpiredInsufficient {
                 balance,
@@ -106,7 +119,7 @@ impl SqlStore {
         )
         .bind(now)
         .bind(request_id)
-        .execute(&mut *w.tx)
+        .execute(&mut **tx)
         .await?;
         let after = credits(&row)?;
         let entry = Entry {
@@ -117,8 +130,7 @@ impl SqlStore {
             request_id: Some(request_id),
             note: Some("late: the reservation had expired"),
         };
-        record(&mut w.tx, entry, now).await?;
-        w.commit().await?;
+        record(tx, entry, now).await?;
         tracing::warn!(
             account_id,
             request_id,

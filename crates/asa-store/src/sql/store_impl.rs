@@ -1,6 +1,7 @@
 //! The [`Store`] trait over the SQL backend: each method forwards to its module.
 
 use super::SqlStore;
+use crate::batch::*;
 use crate::error::{ReserveError, StoreError};
 use crate::store::Store;
 use crate::trace::{Trace, TraceFilter, Usage};
@@ -92,5 +93,45 @@ impl Store for SqlStore {
     }
     async fn usage(&self, account_id: &str, days: u32) -> Result<Usage> {
         self.usage_impl(account_id, days).await
+    }
+    async fn create_batch(&self, new: NewBatch) -> Result<(Batch, bool)> {
+        self.create_batch_impl(new).await
+    }
+    async fn batch(&self, id: &str, account_id: Option<&str>) -> Result<Option<Batch>> {
+        self.batch_impl(id, account_id).await
+    }
+    async fn batches(&self, account_id: &str, limit: u32) -> Result<Vec<Batch>> {
+        self.batches_impl(account_id, limit).await
+    }
+    async fn batch_items(&self, batch_id: &str, offset: u32, limit: u32) -> Result<Vec<BatchItem>> {
+        self.batch_items_impl(batch_id, offset, limit).await
+    }
+    async fn claim_batch_items(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedItem>> {
+        self.claim_batch_items_impl(owner, limit, lease).await
+    }
+    async fn requeue_batch_item(&self, item: &ClaimedItem, not_before: Duration) -> Result<bool> {
+        self.requeue_batch_item_impl(item, not_before).await
+    }
+    async fn complete_batch_item(
+        &self,
+        item: &ClaimedItem,
+        result: ItemResult,
+    ) -> Result<ItemSettled> {
+        self.complete_batch_item_impl(item, result).await
+    }
+    async fn take_due_webhooks(&self, limit: u32, lease: Duration) -> Result<Vec<DueWebhook>> {
+        self.take_due_webhooks_impl(limit, lease).await
+    }
+    async fn record_webhook_delivery(
+        &self,
+        batch_id: &str,
+        outcome: std::result::Result<(), String>,
+    ) -> Result<WebhookStatus> {
+        self.record_webhook_delivery_impl(batch_id, outcome).await
     }
 }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod backend;
+mod batches;
 mod keys;
 mod ledger;
 mod ledger_concurrency;
