@@ -27,6 +27,21 @@ pub struct Attempt {
     pub outcome: Outcome,
     /// A short reason for a failure; never credentials.
     pub error: Option<String>,
+    /// The HTTP engine (`standard`, `browser`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// The browser profile the attempt presented (`chrome_137_windows`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// The sticky session it went out in and its request number there (`s12#3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The JA4 TLS fingerprint presented, when the engine presents the profile's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ja4: Option<String>,
+    /// The HTTP/2 fingerprint (Akamai format) presented, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http2: Option<String>,
 }
 
 /// What an attempt came to.
@@ -88,7 +103,17 @@ impl std::fmt::Display for Outcome {
 
 /// Reads a failure to get a response (connect, TLS, proxy, reset) into an outcome.
 pub(crate) fn classify_send(err: &reqwest::Error) -> Outcome {
-    if err.is_timeout() {
+    classify_failure(err.is_timeout(), err.is_connect(), err)
+}
+
+/// Reads any engine's failure to get a response into an outcome, from whether it timed
+/// out or failed to connect and from its chain of sources.
+pub(crate) fn classify_failure(
+    timeout: bool,
+    connect: bool,
+    err: &(dyn StdError + 'static),
+) -> Outcome {
+    if timeout {
         return Outcome::Timeout;
     }
     // Only the sources: the top-level message carries the URL, which may say anything.
@@ -101,11 +126,11 @@ pub(crate) fn classify_send(err: &reqwest::Error) -> Outcome {
     // rustls reports a failed handshake as an `InvalidData` I/O error.
     let tls = io_kinds(err).contains(&std::io::ErrorKind::InvalidData)
         || mentions(&["tls", "certificate", "handshake"]);
-    if err.is_connect() && mentions(&["tunnel", "socks", "proxy"]) {
+    if connect && mentions(&["tunnel", "socks", "proxy"]) {
         Outcome::ProxyError
     } else if tls {
         Outcome::TlsError
-    } else if err.is_connect() {
+    } else if connect {
         Outcome::ConnectError
     } else {
         // Closed, reset, or something that is not HTTP: no answer either way.
@@ -142,8 +167,13 @@ pub(crate) fn classify_body(err: &reqwest::Error) -> Outcome {
 
 /// The error and its sources as one short line, without the request URL.
 pub(crate) fn describe(err: reqwest::Error) -> String {
+    describe_error(&err.without_url())
+}
+
+/// An error (already stripped of its URL) and its sources as one short line.
+pub(crate) fn describe_error(err: &(dyn StdError + 'static)) -> String {
     const MAX: usize = 200;
-    let mut text = chain(&err.without_url());
+    let mut text = chain(err);
     if text.len() > MAX {
         let mut end = MAX;
         while !text.is_char_boundary(end) {
@@ -209,11 +239,28 @@ mod tests {
             latency_ms: 87,
             outcome: Outcome::Ok,
             error: None,
+            engine: None,
+            profile: None,
+            session: None,
+            ja4: None,
+            http2: None,
         };
         let v = serde_json::to_value(&a).unwrap();
         assert_eq!(v["outcome"], "ok");
         assert_eq!(v["proxy_id"], "de-1");
         assert_eq!(v["status"], 200);
+        // Traces written before these fields existed read the same, and stay the same.
+        for absent in ["engine", "profile", "session", "ja4", "http2"] {
+            assert!(v.get(absent).is_none(), "{absent}");
+        }
+        assert_eq!(serde_json::from_value::<Attempt>(v).unwrap(), a);
+        let with = Attempt {
+            profile: Some("chrome_137_windows".into()),
+            ja4: Some("t13d1516h2_8daaf6152771_d8a2da3f94cd".into()),
+            ..a
+        };
+        let v = serde_json::to_value(&with).unwrap();
+        assert_eq!(v["profile"], "chrome_137_windows");
     }
 
     #[tokio::test]

@@ -105,6 +105,15 @@ impl Breaker {
         }
     }
 
+    /// Benches the exit for `cooldown` from `now` (Amazon challenged a session through
+    /// it), without counting a transport failure. False if it was already benched.
+    pub(crate) fn cool_down(&self, now: Instant, cooldown: Duration) -> bool {
+        let mut s = self.state();
+        let was_benched = s.benched_until.is_some_and(|until| now < until);
+        s.benched_until = Some(now + cooldown);
+        !was_benched
+    }
+
     /// The state at `now`, the consecutive failures, and the cooldown left while benched.
     pub(crate) fn snapshot(&self, now: Instant) -> (ProxyState, u32, Option<u64>) {
         let s = self.state();

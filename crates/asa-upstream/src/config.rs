@@ -1,5 +1,6 @@
 //! Upstream configuration and the errors of building an [`Upstream`](crate::Upstream).
 
+use crate::engine::Engine;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -32,6 +33,18 @@ pub struct UpstreamConfig {
     pub backoff_cap: Duration,
     /// Redirects followed within one attempt.
     pub max_redirects: u32,
+    /// The HTTP engine: `Standard` (reqwest + rustls) or `Browser` (wreq + BoringSSL,
+    /// cargo feature `browser`).
+    pub engine: Engine,
+    /// Requests a sticky session (one exit, one cookie jar, one browser profile) serves
+    /// per marketplace before it is retired. 1: a fresh session per request.
+    pub session_requests: u32,
+    /// How long an exit sits out after a session through it met a challenge page.
+    /// Zero: it is only skipped for the rest of that request.
+    pub challenge_cooldown: Duration,
+    /// PEM certificates trusted in addition to the public roots (a test simulator's
+    /// self-signed certificate). Never a way to turn verification off.
+    pub extra_root_certs: Vec<String>,
 }
 
 impl Default for UpstreamConfig {
@@ -48,6 +61,10 @@ impl Default for UpstreamConfig {
             backoff_base: Duration::from_millis(200),
             backoff_cap: Duration::from_secs(2),
             max_redirects: 5,
+            engine: Engine::Standard,
+            session_requests: 1,
+            challenge_cooldown: Duration::ZERO,
+            extra_root_certs: Vec::new(),
         }
     }
 }
@@ -70,6 +87,10 @@ impl std::fmt::Debug for UpstreamConfig {
             .field("backoff_base", &self.backoff_base)
             .field("backoff_cap", &self.backoff_cap)
             .field("max_redirects", &self.max_redirects)
+            .field("engine", &self.engine)
+            .field("session_requests", &self.session_requests)
+            .field("challenge_cooldown", &self.challenge_cooldown)
+            .field("extra_root_certs", &self.extra_root_certs.len())
             .finish()
     }
 }
@@ -85,6 +106,8 @@ pub enum UpstreamError {
     Client { id: String, reason: String },
     #[error("{0}")]
     Limits(&'static str),
+    #[error("engine: {0}")]
+    Engine(String),
 }
 
 impl UpstreamConfig {
@@ -110,7 +133,10 @@ impl UpstreamConfig {
         if self.body_cap == 0 {
             return Err(UpstreamError::Limits("body_cap must be positive"));
         }
-        Ok(())
+        if self.session_requests == 0 {
+            return Err(UpstreamError::Limits("session_requests must be at least 1"));
+        }
+        crate::engine::check_built(self.engine)
     }
 
     /// The wait before attempt `n + 1` (`n` >= 1): full jitter over a capped exponential.

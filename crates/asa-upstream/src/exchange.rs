@@ -1,12 +1,14 @@
-//! One attempt's HTTP exchange through one exit: the request with the attempt's headers
-//! and cookie jar, redirects followed by hand, and the decoded body streamed under the
-//! size cap.
+//! One attempt's HTTP exchange through one exit: the request with the session's
+//! profile, headers and cookie jar, redirects followed by hand, and the decoded body
+//! streamed under the size cap. Engine-neutral: the exit's client does the HTTP.
 
-use crate::attempt::{classify_body, classify_send, describe, Outcome};
+use crate::attempt::Outcome;
+use crate::engine::ExitClient;
+pub(crate) use crate::engine::Failure;
+use crate::profile::Profile;
 use bytes::{Bytes, BytesMut};
 use reqwest::cookie::{CookieStore, Jar};
-use reqwest::header::{HeaderMap, COOKIE, LOCATION, SET_COOKIE};
-use reqwest::{Client, StatusCode};
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use url::Url;
 
 /// What the exchange got so far; read after it ends or is cut by a timeout.
@@ -30,11 +32,9 @@ impl Progress {
     }
 }
 
-/// A failed exchange: the outcome and a short reason.
-pub(crate) type Failure = (Outcome, String);
-
 pub(crate) struct Exchange<'a> {
-    pub client: &'a Client,
+    pub client: &'a ExitClient,
+    pub profile: &'a Profile,
     pub headers: &'a HeaderMap,
     pub jar: &'a Jar,
     pub body_cap: usize,
@@ -46,30 +46,24 @@ impl Exchange<'_> {
     /// final answer. Progress is updated as it goes, so a timeout still shows how far it got.
     pub(crate) async fn run(&self, progress: &mut Progress) -> Result<Bytes, Failure> {
         loop {
-            let mut request = self
+            let cookies = self.jar.cookies(&progress.url);
+            let mut response = self
                 .client
-                .get(progress.url.clone())
-                .headers(self.headers.clone());
-            if let Some(cookies) = self.jar.cookies(&progress.url) {
-                request = request.header(COOKIE, cookies);
-            }
-            let mut response = request
-                .send()
-                .await
-                .map_err(|e| (classify_send(&e), describe(e)))?;
+                .get(self.profile, &progress.url, self.headers, cookies)
+                .await?;
             let status = response.status();
-            progress.status = Some(status.as_u16());
+            progress.status = Some(status);
             self.jar.set_cookies(
                 &mut response.headers().get_all(SET_COOKIE).iter(),
                 &progress.url,
             );
 
-            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+            if (300..400).contains(&status) && status != 304 {
                 progress.url = self.next_hop(progress, response.headers())?;
                 progress.hops += 1;
                 continue;
             }
-            if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+            if status == 407 {
                 return Err((
                     Outcome::ProxyError,
                     "proxy authentication required".to_string(),
@@ -82,10 +76,7 @@ impl Exchange<'_> {
             }
             let mut body = BytesMut::new();
             loop {
-                let chunk = response
-                    .chunk()
-                    .await
-                    .map_err(|e| (classify_body(&e), describe(e)))?;
+                let chunk = response.chunk().await?;
                 let Some(chunk) = chunk else { break };
                 progress.bytes += chunk.len() as u64;
                 if body.len() + chunk.len() > self.body_cap {

@@ -2,13 +2,14 @@
 //! between them, until the judge accepts a page or the attempts, exits or time run out.
 
 use crate::attempt::{Attempt, Outcome};
-use crate::browser::Profile;
 use crate::config::{UpstreamConfig, UpstreamError};
+use crate::engine::Engine;
 use crate::exchange::{Exchange, Progress};
 use crate::judge::{final_error, Delivered, Ending, Fetched, Judge, Verdict};
+use crate::profile::Rotation;
 use crate::proxy::{Exit, ExitResult, Exits, NoExit, ProxyHealth, Route, DIRECT};
+use crate::session::{self, Session, Sessions, Via};
 use crate::target::{locale_cookie, page_url, FetchRequest};
-use reqwest::cookie::Jar;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::time::timeout_at;
@@ -20,6 +21,7 @@ use url::Url;
 pub struct Upstream {
     cfg: UpstreamConfig,
     exits: Exits,
+    sessions: Sessions,
 }
 
 /// Shows the template and proxy ids with their addresses, never credentials.
@@ -67,7 +69,12 @@ impl Upstream {
     pub fn new(cfg: UpstreamConfig) -> Result<Upstream, UpstreamError> {
         cfg.validate()?;
         let exits = Exits::from_config(&cfg)?;
-        Ok(Upstream { cfg, exits })
+        let sessions = Sessions::new(Rotation::new(cfg.engine));
+        Ok(Upstream {
+            cfg,
+            exits,
+            sessions,
+        })
     }
 
     pub fn config(&self) -> &UpstreamConfig {
@@ -102,6 +109,7 @@ impl Upstream {
         let url = self.url_for(req);
         let country = req.exit_country();
         let route = self.exits.route(&country);
+        let key = session::key(req.marketplace, &country);
         let mut attempts = Vec::new();
         let mut endings = Vec::new();
         let mut tried = Vec::new();
@@ -118,27 +126,70 @@ impl Upstream {
                 }
                 tokio::time::sleep_until(wake.into()).await;
             }
-            let (exit, exit_country) = match &route {
-                Route::Direct => (&self.exits.direct, None),
-                Route::Pool { pool, exit_country } => match pool.pick(&tried) {
-                    Ok(i) => {
-                        tried.push(i);
-                        (&pool.exits[i], exit_country.clone())
+            let (session, exit, exit_country) = match &route {
+                Route::Direct => {
+                    let session = self
+                        .sessions
+                        .take(&key, |via| via == Via::Direct)
+                        .unwrap_or_else(|| self.sessions.open(req.marketplace, Via::Direct));
+                    (session, &self.exits.direct, None)
+                }
+                Route::Pool { pool, exit_country } => {
+                    let now = Instant::now();
+                    // A session whose exit this request has not tried yet keeps its exit.
+                    let kept = self.sessions.take(&key, |via| match via {
+                        Via::Pool(i) => !tried.contains(&i) && pool.exits[i].try_acquire(now),
+                        Via::Direct => false,
+                    });
+                    let picked = match kept {
+                        Some(s) => match s.via {
+                            Via::Pool(i) => Ok((s, i)),
+                            Via::Direct => unreachable!("only pool sessions are taken here"),
+                        },
+                        None => pool
+                            .pick(&tried)
+                            .map(|i| (self.sessions.open(req.marketplace, Via::Pool(i)), i)),
+                    };
+                    match picked {
+                        Ok((session, i)) => {
+                            tried.push(i);
+                            (session, &pool.exits[i], exit_country.clone())
+                        }
+                        Err(NoExit { benched }) => {
+                            tracing::warn!(
+                                attempt = n,
+                                untried = pool.exits.len() - tried.len(),
+                                benched,
+                                "no exit left to try for this country"
+                            );
+                            break;
+                        }
                     }
-                    Err(NoExit { benched }) => {
-                        tracing::warn!(
-                            attempt = n,
-                            untried = pool.exits.len() - tried.len(),
-                            benched,
-                            "no exit left to try for this country"
-                        );
-                        break;
-                    }
-                },
+                }
             };
-            let (attempt, step) = self
-                .attempt(n, exit, exit_country, &url, req, judge.clone(), deadline)
+            let (attempt, step, session) = self
+                .attempt(
+                    n,
+                    exit,
+                    exit_country,
+                    session,
+                    &url,
+                    req,
+                    judge.clone(),
+                    deadline,
+                )
                 .await;
+            match (&step, attempt.outcome) {
+                (Step::Delivered(_), _) => {
+                    self.sessions.keep(&key, session, self.cfg.session_requests)
+                }
+                (_, Outcome::Captcha) => {
+                    // Amazon has flagged this visitor: never show it again, and rest the exit.
+                    tracing::info!(session = session.id, proxy_id = %exit.id, "session dropped after a challenge");
+                    exit.cool_down(&self.cfg);
+                }
+                _ => {}
+            }
             tracing::info!(
                 attempt = n,
                 proxy_id = attempt.proxy_id.as_deref().unwrap_or(DIRECT),
@@ -188,11 +239,32 @@ impl Upstream {
         n: u32,
         exit: &Exit,
         exit_country: Option<String>,
+        session: Session,
+        url: &str,
+        req: &FetchRequest,
+        judge: Arc<J>,
+        deadline: Instant,
+    ) -> (Attempt, Step<J::Output>, Session) {
+        let (record, step) = self
+            .attempt_in(n, exit, exit_country, &session, url, req, judge, deadline)
+            .await;
+        (record, step, session)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt_in<J: Judge>(
+        &self,
+        n: u32,
+        exit: &Exit,
+        exit_country: Option<String>,
+        session: &Session,
         url: &str,
         req: &FetchRequest,
         judge: Arc<J>,
         deadline: Instant,
     ) -> (Attempt, Step<J::Output>) {
+        let profile = session.profile;
+        let presents_profile = self.cfg.engine == Engine::Browser;
         let mut record = Attempt {
             n,
             exit_country,
@@ -204,6 +276,14 @@ impl Upstream {
             latency_ms: 0,
             outcome: Outcome::Ok,
             error: None,
+            engine: Some(self.cfg.engine.as_str().to_string()),
+            profile: Some(profile.id.to_string()),
+            session: Some(session.label()),
+            ja4: profile.ja4.filter(|_| presents_profile).map(str::to_string),
+            http2: profile
+                .http2
+                .filter(|_| presents_profile)
+                .map(str::to_string),
         };
         let mut taken = Taken {
             exit,
@@ -222,13 +302,15 @@ impl Upstream {
             return (record, Step::Retry(None, Ending::Failed));
         };
         let language = req.language();
-        let headers = Profile::random().headers(language);
-        let jar = Jar::default();
-        jar.add_cookie_str(&locale_cookie(req.marketplace, language), &parsed);
+        let headers = profile.headers(language);
+        session
+            .jar
+            .add_cookie_str(&locale_cookie(req.marketplace, language), &parsed);
         let exchange = Exchange {
             client: &exit.client,
+            profile,
             headers: &headers,
-            jar: &jar,
+            jar: &session.jar,
             body_cap: self.cfg.body_cap,
             max_redirects: self.cfg.max_redirects,
         };

@@ -62,16 +62,19 @@
 
 pub mod attempt;
 mod breaker;
-mod browser;
 pub mod config;
+mod engine;
 mod exchange;
 mod fetch;
 pub mod judge;
+mod profile;
 pub mod proxy;
+mod session;
 pub mod target;
 
 pub use attempt::{Attempt, Outcome};
 pub use config::{UpstreamConfig, UpstreamError};
+pub use engine::Engine;
 pub use fetch::Upstream;
 pub use judge::{Delivered, FetchError, Fetched, Judge, Verdict};
 pub use proxy::{ProxyHealth, ProxyState, DEFAULT_POOL, DIRECT};

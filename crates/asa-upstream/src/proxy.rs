@@ -9,10 +9,11 @@ pub(crate) use crate::breaker::ExitResult;
 pub use crate::breaker::ProxyState;
 use crate::breaker::{Breaker, Change};
 use crate::config::{UpstreamConfig, UpstreamError};
+use crate::engine::ExitClient;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use url::Url;
 
 /// The pool key for proxies used when a country has no pool of its own.
@@ -30,7 +31,7 @@ pub(crate) struct Exit {
     pub address: String,
     /// Username and password as written and percent-decoded, scrubbed from error text.
     secrets: Vec<String>,
-    pub client: reqwest::Client,
+    pub client: ExitClient,
     breaker: Breaker,
     attempts: AtomicU64,
     failures: AtomicU64,
@@ -61,9 +62,9 @@ impl Exit {
             }
             None => DIRECT.to_string(),
         };
-        let client = build_client(proxy.as_ref(), cfg).map_err(|e| UpstreamError::Client {
+        let client = ExitClient::build(proxy.as_ref(), cfg).map_err(|e| UpstreamError::Client {
             id: id.clone(),
-            reason: scrub(&e.without_url().to_string(), &secrets),
+            reason: scrub(&e, &secrets),
         })?;
         Ok(Exit {
             id,
@@ -83,7 +84,7 @@ impl Exit {
     }
 
     /// Takes the exit for one attempt if its breaker lets it through.
-    fn try_acquire(&self, now: Instant) -> bool {
+    pub(crate) fn try_acquire(&self, now: Instant) -> bool {
         self.breaker.try_acquire(now)
     }
 
@@ -111,6 +112,24 @@ impl Exit {
                 tracing::info!(proxy_id = %self.id, "proxy restored after its cooldown")
             }
             Change::None => {}
+        }
+    }
+
+    /// Sits the exit out for `cfg.challenge_cooldown` after a challenge through it (the
+    /// direct exit has nothing to switch to and is never cooled down).
+    pub(crate) fn cool_down(&self, cfg: &UpstreamConfig) {
+        if self.id == DIRECT || cfg.challenge_cooldown.is_zero() {
+            return;
+        }
+        if self
+            .breaker
+            .cool_down(Instant::now(), cfg.challenge_cooldown)
+        {
+            tracing::warn!(
+                proxy_id = %self.id,
+                cooldown_ms = cfg.challenge_cooldown.as_millis() as u64,
+                "proxy cooled down after a challenge"
+            );
         }
     }
 
@@ -328,29 +347,10 @@ pub(crate) fn scrub(message: &str, secrets: &[String]) -> String {
         .fold(message.to_string(), |m, s| m.replace(s.as_str(), "***"))
 }
 
-fn build_client(proxy: Option<&Url>, cfg: &UpstreamConfig) -> reqwest::Result<reqwest::Client> {
-    let builder = reqwest::Client::builder()
-        // Redirects are followed by hand, to carry the attempt's cookie jar across hops
-        // and record the final URL.
-        .redirect(reqwest::redirect::Policy::none())
-        .gzip(true)
-        .brotli(true)
-        .deflate(true)
-        .use_rustls_tls()
-        .connect_timeout(cfg.attempt_timeout.min(Duration::from_secs(10)))
-        .pool_idle_timeout(Duration::from_secs(90))
-        .tcp_nodelay(true);
-    let builder = match proxy {
-        Some(u) => builder.proxy(reqwest::Proxy::all(u.as_str())?),
-        // Direct means direct: ignore HTTP(S)_PROXY from the environment.
-        None => builder.no_proxy(),
-    };
-    builder.build()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn cfg(proxies: &[(&str, &[&str])]) -> UpstreamConfig {
         UpstreamConfig {

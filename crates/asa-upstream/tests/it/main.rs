@@ -2,6 +2,9 @@
 //! in for Amazon and for exit proxies (one test binary, several modules).
 
 mod failures;
+mod fingerprints;
 mod requests;
 mod retries;
+mod sessions;
+mod simtls;
 mod support;
