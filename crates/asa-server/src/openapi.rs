@@ -1,6 +1,8 @@
 //! `/openapi.json`, generated from the handlers' annotations and the model's schemas, and
 //! snapshot-tested.
 
+mod params;
+
 use crate::error::Envelope;
 use asa_model::ErrorCode;
 use utoipa::openapi::response::{Response, ResponseBuilder};
@@ -20,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         crate::routes::requests::show,
     ),
     components(schemas(Envelope, asa_model::Product, asa_model::SearchBody, ErrorCode)),
-    modifiers(&KeyAuth, &ErrorResponses),
+    modifiers(&KeyAuth, &ErrorResponses, &Operations),
     tags((name = "amazon", description = "Product pages and searches"), (name = "account", description = "The caller's account and request traces"))
 )]
 pub struct ApiDoc;
@@ -80,11 +82,15 @@ fn codes_for(path: &str) -> Vec<ErrorCode> {
 
 fn envelope_response(codes: &[ErrorCode]) -> Response {
     let names: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+    let mut description = format!("Error envelope; `error` is one of: {}", names.join(", "));
+    if codes.contains(&ErrorCode::NotImplemented) {
+        // They are not listed as parameters: nothing a client can send in them is served.
+        description.push_str(
+            " (the reserved parameters `render_js` or `screenshot` were given, whatever the value)",
+        );
+    }
     ResponseBuilder::new()
-        .description(format!(
-            "Error envelope; `error` is one of: {}",
-            names.join(", ")
-        ))
+        .description(description)
         .content(
             "application/json",
             ContentBuilder::new()
@@ -164,6 +170,55 @@ impl Modify for ErrorResponses {
                 for (status, response) in op.responses.responses.iter_mut() {
                     add_headers(response, status, fetch);
                 }
+            }
+        }
+    }
+}
+
+/// Unique operation ids, the exact parameter rules, and the link from every answer's
+/// `request_id` to its trace.
+struct Operations;
+
+/// The operation id of each path's GET.
+fn operation_id(path: &str) -> Option<&'static str> {
+    Some(match path {
+        "/api/v1/amazon/product" => "get_product",
+        "/api/v1/amazon/search" => "search",
+        "/api/v1/account" => "get_account",
+        "/api/v1/requests/{request_id}" => "get_request_trace",
+        _ => return None,
+    })
+}
+
+impl Modify for Operations {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::extensions::Extensions;
+        use utoipa::openapi::link::LinkBuilder;
+        use utoipa::openapi::RefOr;
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let Some(op) = item.get.as_mut() else {
+                continue;
+            };
+            if let Some(id) = operation_id(path) {
+                op.operation_id = Some(id.to_string());
+            }
+            if let Some(parameters) = op.parameters.as_mut() {
+                params::refine(path, parameters);
+            }
+            if path.starts_with("/api/v1/requests/") {
+                continue;
+            }
+            if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
+                let mut link = LinkBuilder::new()
+                    .parameter("request_id", "$response.body#/request_id")
+                    .description("The stored trace of this request")
+                    .build();
+                // utoipa 5 serialises `Link::operation_id` as `operation_id`, which no
+                // OpenAPI reader knows: the field goes in under its real name instead.
+                let mut named = Extensions::default();
+                named.insert("operationId".into(), "get_request_trace".into());
+                link.extensions = Some(named);
+                ok.links.insert("GetRequestTrace".to_string(), link.into());
             }
         }
     }

@@ -26,6 +26,14 @@ impl RawQuery {
         out
     }
 
+    /// Parameters that did not come from a query string (a batch item's fields).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> RawQuery {
+        RawQuery {
+            pairs,
+            api_key: None,
+        }
+    }
+
     /// The parameters without the key, for traces.
     pub fn to_json(&self) -> serde_json::Value {
         let mut map = serde_json::Map::new();
@@ -50,13 +58,29 @@ impl RawQuery {
         Ok(first.map(str::trim).filter(|v| !v.is_empty()))
     }
 
+    /// An integer parameter within `min..=max`, `default` when absent.
+    pub fn integer(&self, name: &str, min: u32, max: u32, default: u32) -> Result<u32, ApiError> {
+        match self.get(name)? {
+            None => Ok(default),
+            Some(s) => s
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::param(name, format!("must be an integer from {min} to {max}"))
+                }),
+        }
+    }
+
     fn has(&self, name: &str) -> bool {
         self.pairs.iter().any(|(k, _)| k == name)
     }
 }
 
 /// The locale parameters of product and search, as the OpenAPI document describes them
-/// (parsing is [`Locale`]'s).
+/// (parsing is [`Locale`]'s; `crate::openapi` sets their exact schemas). Surrounding white
+/// space is ignored and an empty value counts as absent. The reserved `render_js` and
+/// `screenshot` are left out on purpose: any value of them is `501 not_implemented`.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LocaleQuery {
@@ -68,12 +92,9 @@ pub struct LocaleQuery {
     /// ISO 3166-1 alpha-2 exit country (default: the marketplace's own); must be allowed by
     /// the plan.
     pub country: Option<String>,
-    /// Attach the raw page(s) under `html` (search: keyed by page number).
-    pub add_html: Option<bool>,
-    /// Reserved: 501 not_implemented whatever the value.
-    pub render_js: Option<String>,
-    /// Reserved: 501 not_implemented whatever the value.
-    pub screenshot: Option<String>,
+    /// Attach the raw page(s) under `html` (search: keyed by page number): true, false, 1,
+    /// 0, yes or no, in any case.
+    pub add_html: Option<String>,
 }
 
 /// The parameters shared by product and search.
@@ -170,16 +191,7 @@ impl SearchParams {
 }
 
 fn page_number(q: &RawQuery, name: &str) -> Result<u32, ApiError> {
-    match q.get(name)? {
-        None => Ok(1),
-        Some(s) => s
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(|| {
-                ApiError::param(name, format!("must be an integer from 1 to {MAX_PAGE}"))
-            }),
-    }
+    q.integer(name, 1, MAX_PAGE, 1)
 }
 
 fn parse_domain(q: &RawQuery) -> Result<Option<Marketplace>, ApiError> {

@@ -1,0 +1,118 @@
+//! The exact rules of the query parameters, as schemas: what `crate::params` accepts is
+//! what the document promises, so a generated request the schema calls valid is served
+//! and one it calls invalid is refused. The parser is lenient beyond these canonical
+//! forms (case, surrounding whitespace, an empty value counting as absent); the
+//! descriptions say so.
+
+use asa_model::{Marketplace, SortBy};
+use serde_json::{json, Value};
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::path::Parameter;
+use utoipa::openapi::{RefOr, Schema};
+
+/// The vendor extension on `language` carrying the per-marketplace language table.
+pub const LANGUAGES_EXTENSION: &str = "x-asa-languages-by-domain";
+
+/// Sets the schema of every known parameter of `path`'s operation.
+pub fn refine(path: &str, parameters: &mut [Parameter]) {
+    for p in parameters {
+        let Some(schema) = schema_for(path, &p.name) else {
+            continue;
+        };
+        p.schema = Some(
+            serde_json::from_value::<RefOr<Schema>>(schema)
+                .expect("the parameter schemas are valid OpenAPI"),
+        );
+        if p.name == "language" {
+            p.extensions = Some(Extensions::from_iter([(
+                LANGUAGES_EXTENSION.to_string(),
+                languages_by_domain(),
+            )]));
+        }
+    }
+}
+
+/// The characters `str::trim` removes (Unicode `White_Space`), for a regex class that reads
+/// the same in ECMA-262 and in Python (whose `\s` differ from it and from each other).
+const WHITE_SPACE: &str =
+    r"\t\n\x0B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+
+fn schema_for(path: &str, name: &str) -> Option<Value> {
+    let schema = canonical(path, name)?;
+    if path == "/api/v1/requests/{request_id}" || name == "query" {
+        return Some(schema);
+    }
+    // An optional parameter given empty (or only white space) counts as absent.
+    let blank = json!({"type": "string", "pattern": format!("^[{WHITE_SPACE}]*$")});
+    Some(json!({"anyOf": [schema, blank]}))
+}
+
+fn canonical(path: &str, name: &str) -> Option<Value> {
+    let page = json!({"type": "integer", "minimum": 1, "maximum": crate::params::MAX_PAGE});
+    Some(match (path, name) {
+        ("/api/v1/amazon/product", "query") => json!({
+            "type": "string",
+            "pattern": product_query_pattern(),
+        }),
+        ("/api/v1/amazon/search", "query") => json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": crate::params::MAX_SEARCH_QUERY_CHARS,
+            // At least one character that is not white space (the parser trims).
+            "pattern": format!("[^{WHITE_SPACE}]"),
+        }),
+        (_, "sort_by") => json!({
+            "type": "string",
+            "enum": SortBy::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        }),
+        (_, "start_page" | "pages") => page,
+        (_, "domain") => json!({
+            "type": "string",
+            "enum": Marketplace::domains().collect::<Vec<_>>(),
+        }),
+        (_, "language") => json!({"type": "string", "enum": all_languages()}),
+        (_, "country") => json!({"type": "string", "pattern": "^[A-Za-z]{2}$"}),
+        (_, "add_html") => json!({
+            "type": "string",
+            "enum": ["true", "false", "1", "0", "yes", "no"],
+        }),
+        ("/api/v1/requests/{request_id}", "request_id") => json!({
+            "type": "string",
+            "pattern": "^req_[0-9a-f]{12}$",
+        }),
+        _ => return None,
+    })
+}
+
+/// A bare ASIN / ISBN-10, or a product URL on a marketplace host.
+fn product_query_pattern() -> String {
+    let hosts: Vec<String> = Marketplace::domains()
+        .map(|d| d.replace('.', r"\."))
+        .collect();
+    format!(
+        r"^([A-Za-z0-9]{{10}}|https?://(www\.)?amazon\.({})/(dp|gp/product|gp/aw/d)/[A-Za-z0-9]{{10}})$",
+        hosts.join("|")
+    )
+}
+
+/// Every language some marketplace accepts, in first-seen order.
+fn all_languages() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for m in Marketplace::ALL {
+        for l in m.languages() {
+            if !out.contains(l) {
+                out.push(l);
+            }
+        }
+    }
+    out
+}
+
+/// `{domain: [languages, default first]}`: the rule no per-parameter schema can state.
+fn languages_by_domain() -> Value {
+    let mut map = serde_json::Map::new();
+    for m in Marketplace::ALL {
+        map.insert(m.domain().to_string(), json!(m.languages()));
+    }
+    Value::Object(map)
+}

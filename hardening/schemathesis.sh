@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Property-based tests of the whole HTTP API against its own `/openapi.json`: builds `asa`,
+# starts `asa sim` (as Amazon) and `asa serve` on free ports with a throwaway SQLite
+# database, makes an account and a live key with `asa admin`, installs schemathesis from
+# PyPI into a venv beside this script and runs every check on every documented operation.
+# Any 5xx, any check failure, and fewer generated cases than MIN_CASES fail the run.
+#
+# Knobs: SCHEMATHESIS_EXAMPLES (max examples per operation and phase, default 450),
+# MIN_CASES (default 5000), SCHEMATHESIS_WORKERS (default 2), ASA_BIN (skip the build).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+examples="${SCHEMATHESIS_EXAMPLES:-450}"
+min_cases="${MIN_CASES:-5000}"
+workers="${SCHEMATHESIS_WORKERS:-2}"
+
+asa="${ASA_BIN:-}"
+if [ -z "$asa" ]; then
+  (cd "$repo" && cargo build -q -p asa-cli)
+  asa="${CARGO_TARGET_DIR:-$repo/target}/debug/asa"
+fi
+# The server refuses unknown ASA_* variables: start from none of the caller's.
+for v in $(compgen -e | grep '^ASA_' || true); do unset "$v"; done
+
+python="${PYTHON:-python3}"
+venv="$here/.venv"
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check 'schemathesis>=4,<5'
+
+free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+tmp="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+sim_port="$(free_port)"
+api_port="$(free_port)"
+base="http://127.0.0.1:$api_port"
+export ASA_LISTEN="127.0.0.1:$api_port"
+export ASA_DATABASE_URL="sqlite://$tmp/asa.db"
+export ASA_UPSTREAM_URL_TEMPLATE="http://127.0.0.1:$sim_port/amazon.{domain}"
+export ASA_UPSTREAM_TIMEOUT="10s"
+export ASA_FAILURES_DIR="$tmp/failures"
+export ASA_SANDBOX_BOOTSTRAP="false"
+# A plan wide enough that the generated traffic is judged on its content, not turned
+# into 429s (which the spec documents, and which would still be checked if they came).
+export ASA_PLANS_HARDENING_RPS=10000
+export ASA_PLANS_HARDENING_BURST=20000
+export ASA_PLANS_HARDENING_CONCURRENCY=200
+export ASA_PLANS_HARDENING_COUNTRIES=any
+
+# Small simulated pages: this run is about the API contract, not extraction throughput.
+"$asa" sim --listen "127.0.0.1:$sim_port" --page-bytes 40000 >"$tmp/sim.log" 2>&1 &
+pids+=($!)
+"$asa" serve >"$tmp/server.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -fs "$base/healthz" >/dev/null 2>&1 && break
+  kill -0 "${pids[1]}" 2>/dev/null || { cat "$tmp/server.log"; exit 1; }
+  sleep 0.2
+done
+curl -fs "$base/healthz" >/dev/null || { echo "asa serve did not answer"; cat "$tmp/server.log"; exit 1; }
+
+account="$("$asa" admin account create --plan hardening --credits 1000000000 --json |
+  "$python" -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+SCHEMATHESIS_ASA_KEY="$("$asa" admin key create --account "$account" --json |
+  "$python" -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
+export SCHEMATHESIS_ASA_KEY
+
+export SCHEMATHESIS_HOOKS="$here/schemathesis_hooks.py"
+
+# schemathesis keeps a cache in its working directory: run it in the throwaway one.
+cd "$tmp"
+started=$(date +%s)
+status=0
+# Every check but two: API.md answers an unknown method on a known path like any unknown
+# route, `404 not_found` in the envelope (the error catalog has no 405), so the checks
+# that demand `405` + `Allow` (unsupported_method, allow_header_conformance) cannot hold.
+# The batch operations are left out while they are being built (they answer 501 until
+# then); drop the --exclude-path-regex once POST/GET /api/v1/amazon/batch are served.
+"$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$base/openapi.json" \
+  --checks all \
+  --exclude-checks unsupported_method,allow_header_conformance \
+  --max-examples "$examples" \
+  --workers "$workers" \
+  --seed "${SCHEMATHESIS_SEED:-12}" \
+  --exclude-path-regex '^/api/v1/amazon/batch' \
+  --request-timeout 30 \
+  --report ndjson --report-ndjson-path "$tmp/events.ndjson" \
+  --no-color || status=$?
+elapsed=$(( $(date +%s) - started ))
+
+cases="$("$python" - "$tmp/events.ndjson" <<'EOF'
+import json, sys
+total = 0
+for line in open(sys.argv[1]):
+    event = json.loads(line)
+    for name, body in event.items():
+        if name == "ScenarioFinished":
+            total += len(body.get("recorder", {}).get("cases", {}))
+print(total)
+EOF
+)"
+echo "schemathesis: $cases cases in ${elapsed}s, exit status $status"
+if grep -q '"status_code": 5' "$tmp/events.ndjson" && ! [ "$status" -eq 0 ]; then
+  echo "server log tail:"; tail -n 50 "$tmp/server.log"
+fi
+[ "$status" -eq 0 ] || exit "$status"
+if [ "$cases" -lt "$min_cases" ]; then
+  echo "only $cases cases generated; at least $min_cases are required"
+  exit 1
+fi
