@@ -3,12 +3,10 @@
 //! Verify the raw bytes as received, before parsing them: re-serialised JSON would not
 //! match. The comparison runs in constant time.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use asa_model::webhook::mac;
 use subtle::ConstantTimeEq;
 
-/// The header carrying the signature.
-pub const SIGNATURE_HEADER: &str = "X-ASA-Signature";
+pub use asa_model::webhook::{sign, SIGNATURE_HEADER};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
@@ -18,18 +16,6 @@ pub enum WebhookError {
     Mismatch,
     #[error("the webhook body is not a batch: {0}")]
     Body(String),
-}
-
-fn mac(secret: &str, body: &[u8]) -> [u8; 32] {
-    let mut m =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
-    m.update(body);
-    m.finalize().into_bytes().into()
-}
-
-/// The header value the server sends for `body`.
-pub fn sign(secret: &str, body: &[u8]) -> String {
-    format!("sha256={}", hex::encode(mac(secret, body)))
 }
 
 /// Checks a header value against the body. Several comma-separated `sha256=` values are

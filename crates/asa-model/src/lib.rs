@@ -10,6 +10,7 @@
 //! - [`key`]: the API key format and its short prefix.
 //! - [`error`]: the error catalog, the single source of truth for codes, statuses and
 //!   retry advice.
+//! - [`webhook`]: the webhook signature the server signs with and the SDKs verify.
 //!
 //! This crate must not do I/O: it is pure data and parsing.
 
@@ -19,6 +20,7 @@ pub mod key;
 pub mod marketplace;
 pub mod params;
 pub mod product;
+pub mod webhook;
 
 pub use asin::{Asin, AsinError, ProductQuery};
 pub use error::{ErrorCode, RetryAdvice};

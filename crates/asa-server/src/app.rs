@@ -89,6 +89,7 @@ impl Application {
             sandbox,
             metrics: crate::metrics::Metrics::default(),
             failures,
+            batch_wake: tokio::sync::Notify::new(),
         });
         Ok(Application {
             listener,
@@ -133,6 +134,8 @@ impl Application {
         let router = routes::router(self.state.clone(), self.extra);
         let state = self.state.clone();
         let sweepers = spawn_sweepers(state.clone());
+        let batch_worker = tokio::spawn(crate::batches::worker::run(state.clone()));
+        let webhooks = tokio::spawn(crate::batches::webhook::run(state.clone()));
         axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -140,6 +143,10 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await?;
         sweepers.abort();
+        // Items in flight keep their leases and run again elsewhere (or here after a
+        // restart) once the leases lapse; nothing was charged for them.
+        batch_worker.abort();
+        webhooks.abort();
         // Every answered request's trace reaches the store before we exit.
         state.traces.flush().await;
         Ok(())
@@ -153,6 +160,9 @@ fn upstream_config(config: &Config, template: Option<String>) -> asa_upstream::U
         attempt_timeout: config.upstream.attempt_timeout.min(config.upstream.timeout),
         max_attempts: config.upstream.max_attempts,
         body_cap: config.upstream.body_cap,
+        engine: config.upstream.engine,
+        session_requests: config.upstream.session_requests,
+        challenge_cooldown: config.upstream.challenge_cooldown,
         proxies: config
             .proxies
             .iter()

@@ -89,6 +89,17 @@ impl ReservationGuard {
         }
     }
 
+    /// The credits this reservation holds.
+    pub fn cost(&self) -> i64 {
+        self.reservation.as_ref().map_or(0, |r| r.cost)
+    }
+
+    /// Hands the reservation over to a caller that settles it itself (a batch item charges
+    /// it with its stored result); the guard no longer releases it.
+    pub fn into_reservation(mut self) -> Option<Reservation> {
+        self.reservation.take()
+    }
+
     pub async fn release(mut self) {
         if let Some(r) = self.reservation.take() {
             let store = self.store.clone();
@@ -113,6 +124,54 @@ impl Drop for ReservationGuard {
                     }
                 });
             }
+        }
+    }
+}
+
+/// How a fetched page's reservation is settled: at once, before a sync answer is written;
+/// or with the result it pays for, when a batch worker stores an item (so that the charge
+/// and the result commit together).
+pub enum Settlement {
+    Now,
+    WithResult(std::sync::Mutex<Vec<Reservation>>),
+}
+
+impl Settlement {
+    pub fn with_result() -> Settlement {
+        Settlement::WithResult(std::sync::Mutex::new(Vec::new()))
+    }
+
+    /// Charges a delivered page (now, or by keeping its reservation for the result) and
+    /// releases anything else; returns the credits the page costs.
+    pub async fn settle(
+        &self,
+        reservation: Option<ReservationGuard>,
+        delivered: bool,
+    ) -> Result<i64, ApiError> {
+        match (reservation, delivered) {
+            (None, _) => Ok(0),
+            (Some(r), false) => {
+                r.release().await;
+                Ok(0)
+            }
+            (Some(r), true) => match self {
+                Settlement::Now => r.charge().await,
+                Settlement::WithResult(kept) => {
+                    let cost = r.cost();
+                    if let Some(r) = r.into_reservation() {
+                        kept.lock().unwrap_or_else(|e| e.into_inner()).push(r);
+                    }
+                    Ok(cost)
+                }
+            },
+        }
+    }
+
+    /// The reservations kept for the result.
+    pub fn kept(self) -> Vec<Reservation> {
+        match self {
+            Settlement::Now => Vec::new(),
+            Settlement::WithResult(kept) => kept.into_inner().unwrap_or_else(|e| e.into_inner()),
         }
     }
 }

@@ -42,6 +42,7 @@ pub struct Config {
     /// Plans by name.
     pub plans: BTreeMap<String, PlanConfig>,
     pub sandbox: SandboxSection,
+    pub batches: BatchSection,
     /// Store a trace for every request. Turn off only to measure what tracing costs.
     pub record_traces: bool,
     /// Where pages the extractor could not read are kept for its maintainers.
@@ -67,6 +68,44 @@ pub struct UpstreamSection {
     pub max_attempts: u32,
     /// Largest page accepted, in bytes (decoded).
     pub body_cap: usize,
+    /// `standard` (reqwest + rustls, always built) or `browser` (browser TLS and HTTP/2
+    /// fingerprints; needs a build with the `browser` cargo feature).
+    pub engine: asa_upstream::Engine,
+    /// Requests one sticky session (exit, cookies, browser profile) serves per
+    /// marketplace; 1 is a fresh session per request.
+    pub session_requests: u32,
+    /// How long a proxy sits out after a session through it met a challenge page.
+    #[serde(with = "humantime_serde")]
+    pub challenge_cooldown: Duration,
+}
+
+/// Asynchronous batches: the node's worker and webhook deliveries.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BatchSection {
+    /// Batch items this node runs at once: the batches' own budget, taken beside sync
+    /// traffic (never more than half of `capacity`); 0 turns this node's worker off.
+    pub workers: u32,
+    /// How often an idle worker looks for items (a new batch on this node wakes it at once).
+    #[serde(with = "humantime_serde")]
+    pub poll: Duration,
+    /// Accept webhook URLs on loopback, private and link-local addresses, over http too:
+    /// for tests and self-hosting. Off, a webhook must be https to a public address.
+    pub allow_private_webhooks: bool,
+    /// Budget of one webhook delivery.
+    #[serde(with = "humantime_serde")]
+    pub webhook_timeout: Duration,
+}
+
+impl Default for BatchSection {
+    fn default() -> Self {
+        BatchSection {
+            workers: 16,
+            poll: Duration::from_millis(500),
+            allow_private_webhooks: false,
+            webhook_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -138,6 +177,7 @@ impl Default for Config {
                 enabled: true,
                 bootstrap: true,
             },
+            batches: BatchSection::default(),
             record_traces: true,
             failures_dir: "asa-failures".into(),
             failures_keep: 500,
@@ -155,6 +195,9 @@ impl Default for UpstreamSection {
             attempt_timeout: Duration::from_secs(20),
             max_attempts: 4,
             body_cap: 8 * 1024 * 1024,
+            engine: asa_upstream::Engine::Standard,
+            session_requests: 1,
+            challenge_cooldown: Duration::ZERO,
         }
     }
 }
@@ -532,6 +575,27 @@ mod tests {
         assert!(!c.plans["free"].countries.allows("US", "DE"));
         assert!(c.plans["vibe"].countries.allows("US", "DE"));
         assert!(!c.plans["vibe"].countries.allows("FI", "DE"));
+    }
+
+    #[test]
+    fn upstream_engine_and_sessions_from_env() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("ASA_UPSTREAM_ENGINE", "browser"),
+                ("ASA_UPSTREAM_SESSION_REQUESTS", "8"),
+                ("ASA_UPSTREAM_CHALLENGE_COOLDOWN", "90s"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.upstream.engine, asa_upstream::Engine::Browser);
+        assert_eq!(c.upstream.session_requests, 8);
+        assert_eq!(c.upstream.challenge_cooldown, Duration::from_secs(90));
+        let d = Config::default().upstream;
+        assert_eq!(
+            (d.engine, d.session_requests),
+            (asa_upstream::Engine::Standard, 1)
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - [`envelope`]: the outermost middleware: request ids, panics, envelope, headers.
 //! - [`error`]: `ApiError` and the wire `Envelope`.
 //! - [`params`]: query parameters parsed into typed requests.
+//! - [`batches`]: batch creation checks, the node's batch worker and webhook deliveries.
 //! - [`docs`], [`openapi`]: the error table page and `/openapi.json`.
 //!
 //! It must not hold business rules that belong to the library crates (billing, limits,
@@ -16,6 +17,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod batches;
 pub mod billing;
 pub mod config;
 pub mod docs;

@@ -63,45 +63,74 @@ pub async fn record_trace(State(state): State<AppState>, req: Request, next: Nex
     } else {
         0
     };
-    let elapsed = started.elapsed();
+    record(
+        &state,
+        Recorded {
+            request_id: request_id.0,
+            endpoint,
+            params,
+            status,
+            code,
+            charged,
+            elapsed: started.elapsed(),
+            info,
+        },
+    );
+    res
+}
+
+/// One finished request, from the API or a batch worker.
+pub struct Recorded {
+    pub request_id: String,
+    pub endpoint: String,
+    pub params: serde_json::Value,
+    pub status: u16,
+    pub code: Option<String>,
+    pub charged: i64,
+    pub elapsed: std::time::Duration,
+    pub info: TraceInfo,
+}
+
+/// Counts a finished request in the metrics and hands its trace to the sink.
+pub fn record(state: &AppState, r: Recorded) {
     let m = &state.metrics;
     m.count(
         "asa_requests_total",
         vec![
-            ("endpoint", endpoint.clone()),
-            ("status", status.to_string()),
-            ("code", code.clone().unwrap_or_default()),
+            ("endpoint", r.endpoint.clone()),
+            ("status", r.status.to_string()),
+            ("code", r.code.clone().unwrap_or_default()),
         ],
         1,
     );
     m.observe(
         "asa_request_duration_seconds",
-        vec![("endpoint", endpoint.clone())],
-        elapsed,
+        vec![("endpoint", r.endpoint.clone())],
+        r.elapsed,
     );
-    if charged > 0 {
-        m.count("asa_credits_charged_total", vec![], charged as u64);
+    if r.charged > 0 {
+        m.count("asa_credits_charged_total", vec![], r.charged as u64);
     }
     if !state.config.record_traces {
-        return res;
+        return;
     }
     state.traces.record(Trace {
-        request_id: request_id.0,
+        request_id: r.request_id,
         created_at: chrono::Utc::now(),
-        account_id: info.account_id,
-        key_prefix: info.key_prefix,
-        endpoint,
-        params,
-        status,
-        error_code: code,
-        credits_charged: charged,
-        latency_ms: elapsed.as_millis() as i64,
-        attempts: info
+        account_id: r.info.account_id,
+        key_prefix: r.info.key_prefix,
+        endpoint: r.endpoint,
+        params: r.params,
+        status: r.status,
+        error_code: r.code,
+        credits_charged: r.charged,
+        latency_ms: r.elapsed.as_millis() as i64,
+        attempts: r
+            .info
             .attempts
             .unwrap_or_else(|| serde_json::Value::Array(vec![])),
-        extractor: info.extractor.unwrap_or(serde_json::Value::Null),
+        extractor: r.info.extractor.unwrap_or(serde_json::Value::Null),
     });
-    res
 }
 
 #[cfg(test)]

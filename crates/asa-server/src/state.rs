@@ -23,6 +23,8 @@ pub struct Inner {
     pub metrics: crate::metrics::Metrics,
     /// Pages the extractor could not read, kept for its maintainers.
     pub failures: crate::failures::FailureKeeper,
+    /// Wakes this node's batch worker when a batch is created here.
+    pub batch_wake: tokio::sync::Notify,
 }
 
 pub struct Sandbox {

@@ -1,49 +1,258 @@
-//! `/api/v1/amazon/batch`: the routes exist and check the key and the body like every
-//! other; asynchronous batches themselves are not built yet, and the answer says so
-//! (`501 not_implemented`) rather than pretending.
+//! `/api/v1/amazon/batch`: create a batch (201, the webhook secret shown once, idempotent
+//! with `Idempotency-Key`), read one with its results (paged), list the account's recent
+//! ones. Items run in the background (see `crate::batches::worker`).
 
 use super::Ctx;
+use crate::batches::{body, create, target};
+use crate::envelope::RequestId;
 use crate::error::ApiError;
 use crate::state::AppState;
 use asa_model::ErrorCode;
+use asa_store::batch::NewBatch;
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
+use axum::Extension;
+use rand::distributions::{Alphanumeric, DistString};
 
-fn not_yet() -> ApiError {
-    ApiError::new(
-        ErrorCode::NotImplemented,
-        "Asynchronous batches are not available on this server yet; call /api/v1/amazon/product or /search per item.",
-    )
+/// Longest accepted `Idempotency-Key`.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+/// Results per page of `GET /amazon/batch/{id}`: all of a full batch by default.
+const MAX_RESULTS: u32 = create::MAX_ITEMS as u32;
+
+/// The body of `POST /api/v1/amazon/batch`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct BatchCreate {
+    /// `amazon.product` or `amazon.search`.
+    endpoint: String,
+    /// 1..=1000 objects, each with the parameters of the endpoint's sync call (`query`,
+    /// `domain`, `language`, `country`, `add_html`; for search also `sort_by`, `start_page`,
+    /// `pages`).
+    items: Vec<serde_json::Value>,
+    /// Where `batch.completed` is POSTed: https to a public address.
+    webhook_url: Option<String>,
 }
 
+/// A batch: its progress, its webhook's state and, when read by id, its results.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct BatchBody {
+    id: String,
+    /// `pending`, `running`, `complete` (every item processed, at least one delivered) or
+    /// `failed` (every item processed, none delivered).
+    status: String,
+    endpoint: String,
+    total_count: u32,
+    processed_count: u32,
+    success_count: u32,
+    failure_count: u32,
+    /// Credits charged for the items delivered (each billed like its sync call).
+    credits_charged: i64,
+    created_at: String,
+    started_at: Option<String>,
+    completed_at: Option<String>,
+    poll_url: String,
+    webhook_url: Option<String>,
+    /// `pending`, `delivered` or `failed`; null without a webhook.
+    webhook_delivery_status: Option<String>,
+    webhook_attempts: u32,
+    webhook_next_attempt_at: Option<String>,
+    webhook_last_error: Option<String>,
+    /// `whsec_...`: only in the creation answer.
+    webhook_signature_secret: Option<String>,
+    /// Processed items `{index, input, status: ok|error, http_status, data, error,
+    /// duration_ms, credits_charged, request_id}`.
+    results: Option<Vec<serde_json::Value>>,
+    /// Present when more items follow: pass it as `results_offset`.
+    results_next_offset: Option<u32>,
+    request_id: String,
+}
+
+/// `GET /api/v1/amazon/batch` answers `{"batches": [...]}`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct BatchList {
+    batches: Vec<BatchBody>,
+    request_id: String,
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let rule = format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters");
+    let s = v
+        .to_str()
+        .map_err(|_| ApiError::param("Idempotency-Key", &rule))?
+        .trim();
+    if s.is_empty() || s.len() > MAX_IDEMPOTENCY_KEY || !s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::param("Idempotency-Key", rule));
+    }
+    Ok(Some(s.to_string()))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/amazon/batch",
+    tag = "amazon",
+    request_body = BatchCreate,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a repeated POST return the first batch instead of creating a second")),
+    responses((status = 201, description = "The batch, queued; `webhook_signature_secret` is shown only here. A repeat with the same Idempotency-Key answers the first batch again.", body = BatchBody))
+)]
 pub async fn create(
     State(state): State<AppState>,
+    Extension(id): Extension<RequestId>,
     headers: HeaderMap,
     uri: Uri,
     body: Body,
 ) -> Response {
     let mut ctx = Ctx::default();
+    let mut replayed = false;
     let result = async {
-        ctx.authenticate(&state, &headers, &uri).await?;
+        let (caller, _) = ctx.authenticate(&state, &headers, &uri).await?;
         let limit = state.config.max_body_bytes;
         let bytes = axum::body::to_bytes(body, limit)
             .await
             .map_err(|_| ApiError::param("body", format!("must be at most {limit} bytes")))?;
-        serde_json::from_slice::<serde_json::Value>(&bytes)
-            .map_err(|e| ApiError::param("body", format!("must be a JSON object: {e}")))?;
-        Err(not_yet())
+        let allow_private = state.config.batches.allow_private_webhooks;
+        let creation = create::parse(&caller, &bytes, allow_private)?;
+        let idempotency_key = idempotency_key(&headers)?;
+        if let Some(url) = &creation.webhook_url {
+            target::resolve(url, allow_private)
+                .await
+                .map_err(|rule| ApiError::param("webhook_url", rule))?;
+        }
+        if !caller.is_sandbox()
+            && caller.account.auto_topup.is_none()
+            && caller.account.balance < crate::COST_PER_PAGE
+        {
+            return Err(ApiError::new(
+                ErrorCode::InsufficientCredits,
+                format!(
+                    "Your balance is {} credits and each item costs {}; top up or turn on auto-top-up.",
+                    caller.account.balance,
+                    crate::COST_PER_PAGE
+                ),
+            ));
+        }
+        let secret = format!("whsec_{}", Alphanumeric.sample_string(&mut rand::thread_rng(), 32));
+        let (batch, created) = state
+            .store
+            .create_batch(NewBatch {
+                account_id: caller.account.id.clone(),
+                key_id: caller.key.id.clone(),
+                endpoint: creation.endpoint,
+                items: creation.items,
+                webhook_url: creation.webhook_url,
+                webhook_secret: secret,
+                idempotency_key,
+                request_id: id.0.clone(),
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("creating a batch: {e}")))?;
+        if created {
+            state.batch_wake.notify_one();
+        }
+        replayed = !created;
+        let mut json = body::summary(&batch, &state.docs_base);
+        json["webhook_signature_secret"] = batch.webhook_secret.clone().into();
+        json["request_id"] = id.0.clone().into();
+        Ok((StatusCode::CREATED, json))
+    }
+    .await;
+    let mut res = ctx.finish(result);
+    if replayed {
+        res.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    res
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/amazon/batch/{id}",
+    tag = "amazon",
+    params(
+        ("id" = String, Path, description = "A batch id of the caller's account (bat_ + 16 hex)"),
+        ("results_offset" = Option<u32>, Query, description = "First item index of the results page (default 0)"),
+        ("results_limit" = Option<u32>, Query, description = "Items per results page, 1..=1000 (default 1000)"),
+    ),
+    responses((status = 200, description = "The batch with its processed items' results", body = BatchBody))
+)]
+pub async fn read(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    Path(batch_id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let mut ctx = Ctx::default();
+    let result = async {
+        let (caller, q) = ctx.authenticate(&state, &headers, &uri).await?;
+        let offset = q.integer("results_offset", 0, u32::MAX, 0)?;
+        let limit = q.integer("results_limit", 1, MAX_RESULTS, MAX_RESULTS)?;
+        // Another account's batch is answered exactly like a missing one.
+        let not_found = || {
+            ApiError::new(
+                ErrorCode::NotFound,
+                "No batch with this id on your account.",
+            )
+        };
+        let batch = state
+            .store
+            .batch(&batch_id, Some(&caller.account.id))
+            .await
+            .map_err(|e| ApiError::internal(format!("reading a batch: {e}")))?
+            .ok_or_else(not_found)?;
+        let items = state
+            .store
+            .batch_items(&batch.id, offset, limit)
+            .await
+            .map_err(|e| ApiError::internal(format!("reading batch results: {e}")))?;
+        let mut json = body::with_results(&batch, &state.docs_base, &items);
+        let next = u64::from(offset) + items.len() as u64;
+        if next < u64::from(batch.total_count) {
+            json["results_next_offset"] = next.into();
+        }
+        json["request_id"] = rid.0.clone().into();
+        Ok((StatusCode::OK, json))
     }
     .await;
     ctx.finish(result)
 }
 
-pub async fn read(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+#[utoipa::path(
+    get,
+    path = "/api/v1/amazon/batch",
+    tag = "amazon",
+    params(("limit" = Option<u32>, Query, description = "How many of the most recent batches, 1..=100 (default 20)")),
+    responses((status = 200, description = "The account's most recent batches, newest first, without their results", body = BatchList))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(rid): Extension<RequestId>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
     let mut ctx = Ctx::default();
     let result = async {
-        ctx.authenticate(&state, &headers, &uri).await?;
-        Err(not_yet())
+        let (caller, q) = ctx.authenticate(&state, &headers, &uri).await?;
+        let limit = q.integer("limit", 1, 100, 20)?;
+        let batches = state
+            .store
+            .batches(&caller.account.id, limit)
+            .await
+            .map_err(|e| ApiError::internal(format!("listing batches: {e}")))?;
+        let list: Vec<serde_json::Value> = batches
+            .iter()
+            .map(|b| body::summary(b, &state.docs_base))
+            .collect();
+        Ok((
+            StatusCode::OK,
+            serde_json::json!({"batches": list, "request_id": rid.0}),
+        ))
     }
     .await;
     ctx.finish(result)

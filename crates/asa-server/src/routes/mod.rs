@@ -24,7 +24,7 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     let api = Router::new()
         .route("/amazon/product", get(product::get))
         .route("/amazon/search", get(search::get))
-        .route("/amazon/batch", get(batch::read).post(batch::create))
+        .route("/amazon/batch", get(batch::list).post(batch::create))
         .route("/amazon/batch/{id}", get(batch::read))
         .route("/account", get(account::show))
         .route("/requests/{request_id}", get(requests::show))

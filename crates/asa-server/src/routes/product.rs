@@ -1,6 +1,8 @@
 //! `GET /api/v1/amazon/product`: one product page, fetched, extracted and billed once.
 
 use super::Ctx;
+use crate::auth::Caller;
+use crate::billing::Settlement;
 use crate::envelope::RequestId;
 use crate::error::ApiError;
 use crate::fetch::{self, PageResult};
@@ -32,50 +34,47 @@ pub async fn get(
     let result = async {
         let (caller, q) = ctx.authenticate(&state, &headers, &uri).await?;
         let params = ProductParams::parse(&q)?;
-        gate::region(&caller, &params.locale)?;
-        let admission = gate::admit(&state, &caller, &mut ctx).await?;
-        let (_admission, _permit) = gate::capacity_for(&state, admission).await?;
-        let reservation = gate::reserve(&state, &caller, &id.0).await?;
-        let page = fetch::product(&state, &caller, &id.0, &params).await;
-        ctx.observe(&page);
-        let settled = settle(reservation, &page).await;
-        let mut product = match (page.result, settled) {
-            (Err(e), _) | (Ok(_), Err(e)) => return Err(e),
-            (Ok(PageResult::Product(p)), Ok(cost)) => {
-                ctx.meta.cost = cost as u64;
-                p
-            }
-            (Ok(_), Ok(_)) => {
-                return Err(ApiError::internal(
-                    "a product fetch delivered another page kind",
-                ))
-            }
-        };
-        product.marketplace = Some(params.locale.marketplace);
-        product.language = Some(params.locale.language.clone());
-        product.request_id = id.0.clone();
-        let mut body = serde_json::to_value(&*product).map_err(ApiError::internal)?;
-        if params.locale.add_html {
-            body["html"] =
-                serde_json::Value::String(String::from_utf8_lossy(&page.body).into_owned());
-        }
-        Ok((StatusCode::OK, body))
+        serve(&state, &caller, &id.0, &params, &mut ctx, &Settlement::Now).await
     }
     .await;
     ctx.finish(result)
 }
 
-/// Charges a delivered page, releases anything else.
-pub async fn settle(
-    reservation: Option<crate::billing::ReservationGuard>,
-    page: &fetch::Fetched,
-) -> Result<i64, ApiError> {
-    match (reservation, page.result.is_ok()) {
-        (None, _) => Ok(0),
-        (Some(r), true) => r.charge().await,
-        (Some(r), false) => {
-            r.release().await;
-            Ok(0)
+/// Everything after the key and the parameters: region, limits, capacity, credits, the
+/// fetch, the charge and the body. A batch item runs exactly this.
+pub(crate) async fn serve(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+    params: &ProductParams,
+    ctx: &mut Ctx,
+    settlement: &Settlement,
+) -> Result<(StatusCode, serde_json::Value), ApiError> {
+    gate::region(caller, &params.locale)?;
+    let admission = gate::admit(state, caller, ctx).await?;
+    let (_admission, _permit) = gate::capacity_for(state, admission).await?;
+    let reservation = gate::reserve(state, caller, request_id).await?;
+    let page = fetch::product(state, caller, request_id, params).await;
+    ctx.observe(&page);
+    let settled = settlement.settle(reservation, page.result.is_ok()).await;
+    let mut product = match (page.result, settled) {
+        (Err(e), _) | (Ok(_), Err(e)) => return Err(e),
+        (Ok(PageResult::Product(p)), Ok(cost)) => {
+            ctx.meta.cost = cost as u64;
+            p
         }
+        (Ok(_), Ok(_)) => {
+            return Err(ApiError::internal(
+                "a product fetch delivered another page kind",
+            ))
+        }
+    };
+    product.marketplace = Some(params.locale.marketplace);
+    product.language = Some(params.locale.language.clone());
+    product.request_id = request_id.to_string();
+    let mut body = serde_json::to_value(&*product).map_err(ApiError::internal)?;
+    if params.locale.add_html {
+        body["html"] = serde_json::Value::String(String::from_utf8_lossy(&page.body).into_owned());
     }
+    Ok((StatusCode::OK, body))
 }

@@ -1,8 +1,9 @@
 //! `GET /api/v1/amazon/search`: one or more result pages, fetched concurrently; each page
 //! delivered is billed as one request, failed pages are listed and free.
 
-use super::product::settle;
 use super::Ctx;
+use crate::auth::Caller;
+use crate::billing::Settlement;
 use crate::envelope::RequestId;
 use crate::error::ApiError;
 use crate::fetch::{self, PageResult};
@@ -38,12 +39,28 @@ pub async fn get(
     let result = async {
         let (caller, q) = ctx.authenticate(&state, &headers, &uri).await?;
         let params = SearchParams::parse(&q)?;
-        gate::region(&caller, &params.locale)?;
-        let admission = gate::admit(&state, &caller, &mut ctx).await?;
+        serve(&state, &caller, &id.0, &params, &mut ctx, &Settlement::Now).await
+    }
+    .await;
+    ctx.finish(result)
+}
+
+/// Everything after the key and the parameters. A batch item runs exactly this.
+pub(crate) async fn serve(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+    params: &SearchParams,
+    ctx: &mut Ctx,
+    settlement: &Settlement,
+) -> Result<(StatusCode, serde_json::Value), ApiError> {
+    {
+        gate::region(caller, &params.locale)?;
+        let admission = gate::admit(state, caller, ctx).await?;
         let numbers: Vec<u32> = (params.start_page..params.start_page + params.pages).collect();
         let runs = numbers
             .iter()
-            .map(|&n| fetch_page(&state, &caller, &id.0, &params, n));
+            .map(|&n| fetch_page(state, caller, request_id, params, n, settlement));
         let outcomes = futures::future::join_all(runs).await;
         let never_ran = outcomes
             .iter()
@@ -119,7 +136,7 @@ pub async fn get(
                     message: e.message,
                 })
                 .collect(),
-            request_id: id.0.clone(),
+            request_id: request_id.to_string(),
         };
         let mut body = serde_json::to_value(body).map_err(ApiError::internal)?;
         if params.locale.add_html {
@@ -127,17 +144,16 @@ pub async fn get(
         }
         Ok((StatusCode::OK, body))
     }
-    .await;
-    ctx.finish(result)
 }
 
 /// One result page: its own capacity slot and its own reservation, settled on its own.
 async fn fetch_page(
     state: &AppState,
-    caller: &crate::auth::Caller,
+    caller: &Caller,
     request_id: &str,
     params: &SearchParams,
     n: u32,
+    settlement: &Settlement,
 ) -> Result<(fetch::Fetched, Result<i64, ApiError>), ApiError> {
     let _permit = gate::capacity(state).await?;
     // Each page is its own billable unit, keyed by the request id and the page number.
@@ -157,7 +173,7 @@ async fn fetch_page(
         params.sort_by,
     )
     .await;
-    let charged = settle(reservation, &page).await;
+    let charged = settlement.settle(reservation, page.result.is_ok()).await;
     Ok((page, charged))
 }
 

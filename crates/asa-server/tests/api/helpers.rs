@@ -168,9 +168,12 @@ impl SimApp {
     }
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> SimApp {
-        let sim = asa_sim::start_local(asa_sim::SimConfig::default())
-            .await
-            .unwrap();
+        Self::spawn_custom(asa_sim::SimConfig::default(), tweak).await
+    }
+
+    /// With a simulator of its own configuration (page size, fault rates).
+    pub async fn spawn_custom(sim: asa_sim::SimConfig, tweak: impl FnOnce(&mut Config)) -> SimApp {
+        let sim = asa_sim::start_local(sim).await.unwrap();
         let template = sim.url_template();
         let app = TestApp::spawn_with(move |c| {
             c.upstream.url_template = template;
