@@ -11,6 +11,13 @@
 //! `GET http://www.amazon.de/dp/X`) or a first path segment `amazon.<domain>` (the
 //! upstream URL template in tests is `http://127.0.0.1:PORT/amazon.{domain}`).
 //!
+//! With `SimConfig::tls` it also sees what Amazon's bot defences see: every listener
+//! accepts TLS and `CONNECT` tunnels (a client using the exit as its proxy, with the live
+//! `https://www.amazon.*` URLs), records each client's JA3, JA4 and HTTP/2 (Akamai)
+//! fingerprints in the request log, and serves HTTP/2 to clients that offer it. With
+//! `SimConfig::bot_manager` it challenges, at configured rates, clients whose fingerprints
+//! are not a browser's, or whose session changed exit or fingerprint.
+//!
 //! Magic ASINs and queries trigger each fault deterministically (see `FAULTS.md`):
 //! `B0CAPTCHA*` captcha (200), `B0WAFCHAL*` AWS WAF challenge (202), `B0ERR503*` 503,
 //! `B0NOTFND*` 404, `B0GALLERY*` delisted shelf (200), `B0REDIRCT*` 301 to `B0MOVEDTO1`,
@@ -32,6 +39,10 @@
 //!   plan, a small HTTP/1.1 server with socket-level faults, the bounded page cache,
 //!   gzip/br, the request log.
 //! - [`sim`]: `start`, `start_local` and `SimHandle`.
+//! - [`tls`], `h2`, [`fingerprint`]: the TLS listener (self-signed certificate, `CONNECT`
+//!   tunnels), HTTP/2 serving, and the ClientHello / HTTP/2 preface parsers with JA3, JA4
+//!   and the Akamai fingerprint.
+//! - [`bot`]: the bot-manager mode.
 
 pub mod bot;
 pub mod cache;

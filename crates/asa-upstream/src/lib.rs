@@ -1,11 +1,18 @@
 //! asa-upstream: fetches Amazon pages the way a browser would, through exit proxies in
 //! the requested country, and records every attempt.
 //!
-//! It owns URL building per marketplace (language included), browser-grade headers and a
-//! cookie jar per attempt, per-country proxy pools with one HTTP client per endpoint and a
-//! circuit breaker, the per-attempt timeout, the overall deadline, retries through fresh
-//! exits with full-jitter backoff, the body-size cap, and the mapping of how the attempts
-//! ended to `upstream_timeout`, `blocked_by_amazon` or `target_unreachable`.
+//! It owns URL building per marketplace (language included), the HTTP engines (the
+//! standard reqwest/rustls one, and with the `browser` cargo feature a wreq/BoringSSL one
+//! that presents a browser's TLS and HTTP/2 fingerprints), browser profiles rotated per
+//! marketplace, sticky sessions (one exit, cookie jar and profile for up to
+//! `session_requests` pages, dropped on a challenge, their exit cooled down), per-country
+//! proxy pools with one HTTP client per endpoint and a circuit breaker, the per-attempt
+//! timeout, the overall deadline, retries through fresh exits with full-jitter backoff,
+//! the body-size cap, and the mapping of how the attempts ended to `upstream_timeout`,
+//! `blocked_by_amazon` or `target_unreachable`.
+//!
+//! The default build stays pure Rust (no cmake, no clang): everything of the browser
+//! engine is behind the `browser` feature.
 //!
 //! It must not know about API keys, credits or plans, nor any HTTP-server concern
 //! (envelopes, headers of our own responses): the caller checks those before fetching and
@@ -52,7 +59,12 @@
 //!   [`UpstreamError`].
 //! - [`target`]: [`FetchRequest`], [`FetchTarget`], storefront URLs, the locale cookie and
 //!   Accept-Language.
-//! - `browser`: the pool of desktop Chrome/Firefox header sets, one picked per attempt.
+//! - `engine`: [`Engine`] and the one interface both engines answer (`standard`, and
+//!   `browser` behind the feature).
+//! - `profile`: desktop browser profiles (header sets for the standard engine, wreq-util
+//!   emulations with their published JA4 / HTTP/2 fingerprints for the browser engine),
+//!   and the per-marketplace rotation that hands them to new sessions.
+//! - `session`: sticky sessions and their idle lists per marketplace and route.
 //! - [`proxy`]: pools, exits (one HTTP client each) and [`ProxyHealth`].
 //! - `breaker`: the circuit breaker of one exit.
 //! - `exchange`: one attempt's HTTP exchange (redirects, cookies, the capped body).
