@@ -1,6 +1,7 @@
 //! Integration tests: the real server on port 0 with a real SQLite file. One binary.
 
 mod auth;
+mod batches;
 mod exits;
 mod helpers;
 mod openapi;
