@@ -1,6 +1,7 @@
-//! The outermost middleware: gives each request its id, refuses oversized query strings,
-//! turns panics into `500 internal_error`, renders every `ApiError` as the envelope, and
-//! writes the `X-Request-Id` / `Asa-*` / `Retry-After` headers on every response.
+//! The outermost middleware: gives each request its id, refuses oversized query strings and
+//! header sections, turns panics into `500 internal_error`, renders every `ApiError` as the
+//! envelope, and writes the `X-Request-Id` / `Asa-*` / `Retry-After` headers on every
+//! response.
 
 use crate::error::{ApiError, Envelope};
 use crate::state::AppState;
@@ -13,6 +14,11 @@ use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
 use tracing::Instrument;
+
+/// Largest accepted header section (names and values), well under what the HTTP layer
+/// itself refuses without the envelope: an oversized header is a clear 400, not a key
+/// lookup on megabytes of padding.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// `req_` + 12 lowercase hex characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,11 +61,23 @@ pub async fn request_envelope(
     let span = tracing::info_span!("request", request_id = %id.0, method = %req.method(), path = %req.uri().path());
     let query_len = req.uri().query().map_or(0, str::len);
     let max_query = state.config.max_query_bytes;
+    let header_len: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len())
+        .sum();
     let mut res = async move {
         if query_len > max_query {
             return ApiError::param(
                 "query string",
                 format!("is {query_len} bytes; at most {max_query} are accepted"),
+            )
+            .into_response();
+        }
+        if header_len > MAX_HEADER_BYTES {
+            return ApiError::param(
+                "headers",
+                format!("are {header_len} bytes; at most {MAX_HEADER_BYTES} are accepted"),
             )
             .into_response();
         }

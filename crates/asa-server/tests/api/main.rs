@@ -6,6 +6,7 @@ mod exits;
 mod helpers;
 mod openapi;
 mod params;
+mod security;
 mod surface;
 mod traces;
 mod upstream;
