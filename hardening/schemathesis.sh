@@ -6,13 +6,15 @@
 # Any 5xx, any check failure, and fewer generated cases than MIN_CASES fail the run.
 #
 # Knobs: SCHEMATHESIS_EXAMPLES (max examples per operation and phase, default 450),
-# MIN_CASES (default 5000), SCHEMATHESIS_WORKERS (default 2), ASA_BIN (skip the build).
+# MIN_CASES (default 5000), SCHEMATHESIS_WORKERS (default 1), ASA_BIN (skip the build).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 examples="${SCHEMATHESIS_EXAMPLES:-450}"
 min_cases="${MIN_CASES:-5000}"
-workers="${SCHEMATHESIS_WORKERS:-2}"
+# One worker: with two, hypothesis' lambda-source cache (not thread-safe) now and then
+# aborts an operation with "AST constructor recursion depth mismatch"; one is as fast here.
+workers="${SCHEMATHESIS_WORKERS:-1}"
 
 asa="${ASA_BIN:-}"
 if [ -z "$asa" ]; then
@@ -80,15 +82,12 @@ status=0
 # Every check but two: API.md answers an unknown method on a known path like any unknown
 # route, `404 not_found` in the envelope (the error catalog has no 405), so the checks
 # that demand `405` + `Allow` (unsupported_method, allow_header_conformance) cannot hold.
-# The batch operations are left out while they are being built (they answer 501 until
-# then); drop the --exclude-path-regex once POST/GET /api/v1/amazon/batch are served.
 "$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$base/openapi.json" \
   --checks all \
   --exclude-checks unsupported_method,allow_header_conformance \
   --max-examples "$examples" \
   --workers "$workers" \
   --seed "${SCHEMATHESIS_SEED:-12}" \
-  --exclude-path-regex '^/api/v1/amazon/batch' \
   --request-timeout 30 \
   --report ndjson --report-ndjson-path "$tmp/events.ndjson" \
   --no-color || status=$?

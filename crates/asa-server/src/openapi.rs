@@ -18,10 +18,20 @@ use utoipa::{Modify, OpenApi};
     paths(
         crate::routes::product::get,
         crate::routes::search::get,
+        crate::routes::batch::create,
+        crate::routes::batch::read,
+        crate::routes::batch::list,
         crate::routes::account::show,
         crate::routes::requests::show,
     ),
-    components(schemas(Envelope, asa_model::Product, asa_model::SearchBody, ErrorCode)),
+    components(schemas(
+        Envelope,
+        asa_model::Product,
+        asa_model::SearchBody,
+        ErrorCode,
+        crate::routes::batch::BatchBody,
+        crate::routes::batch::BatchList
+    )),
     modifiers(&KeyAuth, &ErrorResponses, &Operations),
     tags((name = "amazon", description = "Product pages and searches"), (name = "account", description = "The caller's account and request traces"))
 )]
@@ -63,8 +73,8 @@ impl Modify for KeyAuth {
 /// Every error status an operation can answer, each with the envelope, from the catalog.
 struct ErrorResponses;
 
-/// The codes each operation can answer with, by path.
-fn codes_for(path: &str) -> Vec<ErrorCode> {
+/// The codes each operation can answer with, by method and path.
+fn codes_for(method: &str, path: &str) -> Vec<ErrorCode> {
     use ErrorCode::*;
     let common = vec![
         InvalidParams,
@@ -76,6 +86,17 @@ fn codes_for(path: &str) -> Vec<ErrorCode> {
     ];
     match path {
         "/api/v1/amazon/product" | "/api/v1/amazon/search" => ErrorCode::ALL.to_vec(),
+        // Creating a batch checks every item like its sync call, up to the region.
+        "/api/v1/amazon/batch" if method == "post" => vec![
+            InvalidParams,
+            Unauthorized,
+            Revoked,
+            NotFound,
+            InsufficientCredits,
+            ForbiddenRegion,
+            NotImplemented,
+            InternalError,
+        ],
         _ => common,
     }
 }
@@ -156,12 +177,16 @@ fn add_headers(response: &mut utoipa::openapi::RefOr<Response>, status: &str, fe
 impl Modify for ErrorResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let mut by_status: std::collections::BTreeMap<u16, Vec<ErrorCode>> = Default::default();
-            for c in codes_for(path) {
-                by_status.entry(c.status()).or_default().push(c);
-            }
             let fetch = path.starts_with("/api/v1/amazon/");
-            if let Some(op) = item.get.as_mut() {
+            for (method, op) in [("get", item.get.as_mut()), ("post", item.post.as_mut())] {
+                let Some(op) = op else {
+                    continue;
+                };
+                let mut by_status: std::collections::BTreeMap<u16, Vec<ErrorCode>> =
+                    Default::default();
+                for c in codes_for(method, path) {
+                    by_status.entry(c.status()).or_default().push(c);
+                }
                 for (status, codes) in &by_status {
                     op.responses
                         .responses
@@ -179,47 +204,68 @@ impl Modify for ErrorResponses {
 /// `request_id` to its trace.
 struct Operations;
 
-/// The operation id of each path's GET.
-fn operation_id(path: &str) -> Option<&'static str> {
-    Some(match path {
-        "/api/v1/amazon/product" => "get_product",
-        "/api/v1/amazon/search" => "search",
-        "/api/v1/account" => "get_account",
-        "/api/v1/requests/{request_id}" => "get_request_trace",
+/// The operation id of each operation.
+fn operation_id(method: &str, path: &str) -> Option<&'static str> {
+    Some(match (method, path) {
+        ("post", "/api/v1/amazon/batch") => "create_batch",
+        ("get", "/api/v1/amazon/batch") => "list_batches",
+        ("get", "/api/v1/amazon/batch/{id}") => "get_batch",
+        (_, "/api/v1/amazon/product") => "get_product",
+        (_, "/api/v1/amazon/search") => "search",
+        (_, "/api/v1/account") => "get_account",
+        (_, "/api/v1/requests/{request_id}") => "get_request_trace",
         _ => return None,
     })
 }
 
 impl Modify for Operations {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::extensions::Extensions;
-        use utoipa::openapi::link::LinkBuilder;
-        use utoipa::openapi::RefOr;
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let Some(op) = item.get.as_mut() else {
-                continue;
-            };
-            if let Some(id) = operation_id(path) {
-                op.operation_id = Some(id.to_string());
-            }
-            if let Some(parameters) = op.parameters.as_mut() {
-                params::refine(path, parameters);
-            }
-            if path.starts_with("/api/v1/requests/") {
-                continue;
-            }
-            if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
-                let mut link = LinkBuilder::new()
-                    .parameter("request_id", "$response.body#/request_id")
-                    .description("The stored trace of this request")
-                    .build();
-                // utoipa 5 serialises `Link::operation_id` as `operation_id`, which no
-                // OpenAPI reader knows: the field goes in under its real name instead.
-                let mut named = Extensions::default();
-                named.insert("operationId".into(), "get_request_trace".into());
-                link.extensions = Some(named);
-                ok.links.insert("GetRequestTrace".to_string(), link.into());
+            for (method, op) in [("get", item.get.as_mut()), ("post", item.post.as_mut())] {
+                if let Some(op) = op {
+                    refine_operation(method, path, op);
+                }
             }
         }
+    }
+}
+
+fn refine_operation(method: &str, path: &str, op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::extensions::Extensions;
+    use utoipa::openapi::link::LinkBuilder;
+    use utoipa::openapi::RefOr;
+    if let Some(id) = operation_id(method, path) {
+        op.operation_id = Some(id.to_string());
+    }
+    if let Some(parameters) = op.parameters.as_mut() {
+        params::refine(path, parameters);
+    }
+    if (method, path) == ("post", "/api/v1/amazon/batch") {
+        if let Some(content) = op
+            .request_body
+            .as_mut()
+            .and_then(|b| b.content.get_mut("application/json"))
+        {
+            content.schema = Some(
+                serde_json::from_value(params::batch_create_schema())
+                    .expect("the batch body schema is valid OpenAPI"),
+            );
+        }
+    }
+    if path.starts_with("/api/v1/requests/") {
+        return;
+    }
+    let ok_status = if method == "post" { "201" } else { "200" };
+    if let Some(RefOr::T(ok)) = op.responses.responses.get_mut(ok_status) {
+        let mut link = LinkBuilder::new()
+            .parameter("request_id", "$response.body#/request_id")
+            .description("The stored trace of this request")
+            .build();
+        // utoipa 5 serialises `Link::operation_id` as `operation_id`, which no OpenAPI
+        // reader knows: the field goes in under its real name instead.
+        let mut named = Extensions::default();
+        named.insert("operationId".into(), "get_request_trace".into());
+        link.extensions = Some(named);
+        ok.links.insert("GetRequestTrace".to_string(), link.into());
     }
 }

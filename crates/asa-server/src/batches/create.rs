@@ -53,7 +53,13 @@ pub fn item_query(item: &Value) -> Result<RawQuery, ApiError> {
         let text = match v {
             Value::Null => continue,
             Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
+            // JSON does not tell 2 from 2.0: a whole number is the integer it equals.
+            Value::Number(n) => match n.as_f64() {
+                Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                    format!("{}", f as i64)
+                }
+                _ => n.to_string(),
+            },
             Value::Bool(b) => b.to_string(),
             Value::Array(_) | Value::Object(_) => {
                 return Err(ApiError::param(
@@ -67,8 +73,50 @@ pub fn item_query(item: &Value) -> Result<RawQuery, ApiError> {
     Ok(RawQuery::from_pairs(pairs))
 }
 
-/// Parses one item for `endpoint`.
+/// The fields an item of each endpoint may hold: its sync call's parameters (the reserved
+/// `render_js` and `screenshot` included, which are `501` as there).
+fn known_fields(endpoint: BatchEndpoint) -> &'static [&'static str] {
+    const LOCALE: [&str; 7] = [
+        "query",
+        "domain",
+        "language",
+        "country",
+        "add_html",
+        "render_js",
+        "screenshot",
+    ];
+    const SEARCH: [&str; 10] = [
+        "query",
+        "domain",
+        "language",
+        "country",
+        "add_html",
+        "render_js",
+        "screenshot",
+        "sort_by",
+        "start_page",
+        "pages",
+    ];
+    match endpoint {
+        BatchEndpoint::Product => &LOCALE,
+        BatchEndpoint::Search => &SEARCH,
+    }
+}
+
+/// Parses one item for `endpoint`. An unknown field is refused: on a thousand items a
+/// misspelt parameter would otherwise be silently ignored a thousand times.
 pub fn item_params(endpoint: BatchEndpoint, item: &Value) -> Result<ItemParams, ApiError> {
+    if let Value::Object(fields) = item {
+        if let Some(unknown) = fields
+            .keys()
+            .find(|k| *k != "api_key" && !known_fields(endpoint).contains(&k.as_str()))
+        {
+            return Err(ApiError::param(
+                unknown,
+                format!("is not a parameter of {}", endpoint.as_str()),
+            ));
+        }
+    }
     let q = item_query(item)?;
     Ok(match endpoint {
         BatchEndpoint::Product => ItemParams::Product(ProductParams::parse(&q)?),

@@ -76,6 +76,17 @@ fn canonical(path: &str, name: &str) -> Option<Value> {
             "type": "string",
             "enum": ["true", "false", "1", "0", "yes", "no"],
         }),
+        ("/api/v1/amazon/batch", "limit") => {
+            json!({"type": "integer", "minimum": 1, "maximum": 100})
+        }
+        ("/api/v1/amazon/batch/{id}", "results_limit") => json!({
+            "type": "integer",
+            "minimum": 1,
+            "maximum": crate::batches::create::MAX_ITEMS,
+        }),
+        ("/api/v1/amazon/batch/{id}", "results_offset") => {
+            json!({"type": "integer", "minimum": 0, "maximum": u32::MAX})
+        }
         ("/api/v1/requests/{request_id}", "request_id") => json!({
             "type": "string",
             "pattern": "^req_[0-9a-f]{12}$",
@@ -115,4 +126,65 @@ fn languages_by_domain() -> Value {
         map.insert(m.domain().to_string(), json!(m.languages()));
     }
     Value::Object(map)
+}
+
+/// The body of `POST /amazon/batch`, exactly: one variant per endpoint, whose items take
+/// that endpoint's parameters with the same rules as its query string (plus JSON numbers
+/// and booleans where the parameter is one).
+pub fn batch_create_schema() -> Value {
+    let variant = |endpoint: &str, path: &str, names: &[&str]| {
+        let mut props = serde_json::Map::new();
+        for name in names {
+            let Some(mut schema) = schema_for(path, name) else {
+                continue;
+            };
+            match *name {
+                "start_page" | "pages" => {
+                    schema = json!({"anyOf": [schema, canonical(path, name)]})
+                }
+                "add_html" => schema = json!({"anyOf": [schema, {"type": "boolean"}]}),
+                _ => {}
+            }
+            props.insert(name.to_string(), schema);
+        }
+        json!({
+            "type": "object",
+            "required": ["endpoint", "items"],
+            "properties": {
+                "endpoint": {"type": "string", "enum": [endpoint]},
+                "items": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": crate::batches::create::MAX_ITEMS,
+                    "items": {
+                        "type": "object",
+                        "required": ["query"],
+                        "properties": props,
+                        "additionalProperties": false,
+                    },
+                },
+                "webhook_url": {
+                    "description": "Where `batch.completed` is POSTed: https to a host that resolves to public addresses only (checked again at each delivery). Empty or null: no webhook.",
+                    "anyOf": [
+                        {"type": "string", "maxLength": crate::batches::target::MAX_URL_LEN, "pattern": "^https://[^/@:?#\\s]+(:[0-9]{1,5})?([/?#]|$)"},
+                        {"type": "string", "maxLength": 0},
+                        {"type": "null"},
+                    ],
+                },
+            },
+        })
+    };
+    let locale = ["domain", "language", "country", "add_html"];
+    let product: Vec<&str> = ["query"].iter().chain(locale.iter()).copied().collect();
+    let search: Vec<&str> = ["query", "sort_by", "start_page", "pages"]
+        .iter()
+        .chain(locale.iter())
+        .copied()
+        .collect();
+    json!({
+        "oneOf": [
+            variant("amazon.product", "/api/v1/amazon/product", &product),
+            variant("amazon.search", "/api/v1/amazon/search", &search),
+        ]
+    })
 }

@@ -21,20 +21,6 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
 /// Results per page of `GET /amazon/batch/{id}`: all of a full batch by default.
 const MAX_RESULTS: u32 = create::MAX_ITEMS as u32;
 
-/// The body of `POST /api/v1/amazon/batch`.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct BatchCreate {
-    /// `amazon.product` or `amazon.search`.
-    endpoint: String,
-    /// 1..=1000 objects, each with the parameters of the endpoint's sync call (`query`,
-    /// `domain`, `language`, `country`, `add_html`; for search also `sort_by`, `start_page`,
-    /// `pages`).
-    items: Vec<serde_json::Value>,
-    /// Where `batch.completed` is POSTed: https to a public address.
-    webhook_url: Option<String>,
-}
-
 /// A batch: its progress, its webhook's state and, when read by id, its results.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
@@ -67,7 +53,8 @@ pub struct BatchBody {
     results: Option<Vec<serde_json::Value>>,
     /// Present when more items follow: pass it as `results_offset`.
     results_next_offset: Option<u32>,
-    request_id: String,
+    /// The request that read it (absent on the items of a list, present on the list).
+    request_id: Option<String>,
 }
 
 /// `GET /api/v1/amazon/batch` answers `{"batches": [...]}`.
@@ -97,8 +84,8 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     post,
     path = "/api/v1/amazon/batch",
     tag = "amazon",
-    request_body = BatchCreate,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a repeated POST return the first batch instead of creating a second")),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "`endpoint` (amazon.product or amazon.search), 1..=1000 `items` each holding that endpoint's parameters, and an optional `webhook_url`"),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes a repeated POST return the first batch instead of creating a second")),
     responses((status = 201, description = "The batch, queued; `webhook_signature_secret` is shown only here. A repeat with the same Idempotency-Key answers the first batch again.", body = BatchBody))
 )]
 pub async fn create(
@@ -177,7 +164,7 @@ pub async fn create(
     params(
         ("id" = String, Path, description = "A batch id of the caller's account (bat_ + 16 hex)"),
         ("results_offset" = Option<u32>, Query, description = "First item index of the results page (default 0)"),
-        ("results_limit" = Option<u32>, Query, description = "Items per results page, 1..=1000 (default 1000)"),
+        ("results_limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Items per results page, 1..=1000 (default 1000)"),
     ),
     responses((status = 200, description = "The batch with its processed items' results", body = BatchBody))
 )]
@@ -227,7 +214,7 @@ pub async fn read(
     get,
     path = "/api/v1/amazon/batch",
     tag = "amazon",
-    params(("limit" = Option<u32>, Query, description = "How many of the most recent batches, 1..=100 (default 20)")),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "How many of the most recent batches, 1..=100 (default 20)")),
     responses((status = 200, description = "The account's most recent batches, newest first, without their results", body = BatchList))
 )]
 pub async fn list(
