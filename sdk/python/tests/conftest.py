@@ -56,6 +56,11 @@ class Server:
     def key(self, plan: str = "vibe", credits: int = 1000) -> str:
         return str(self.key_record(plan, credits)["key"])
 
+    def sandbox_key(self) -> str:
+        """An ``asa_test_`` key on a new free account: served by the simulator, free."""
+        acc = self.admin("account", "create", "--plan", "free", "--credits", "0")["id"]
+        return str(self.admin("key", "create", "--account", acc, "--test")["key"])
+
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
@@ -69,7 +74,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                ASA_UPSTREAM_URL_TEMPLATE=f"http://127.0.0.1:{sim_port}/amazon.{{domain}}",
                ASA_UPSTREAM_TIMEOUT="3s",
                ASA_FAILURES_DIR=str(tmp / "failures"),
-               ASA_SANDBOX_BOOTSTRAP="false")
+               ASA_SANDBOX_BOOTSTRAP="false",
+               # Batch webhooks may go to the tests' receiver on loopback, over http.
+               ASA_BATCHES_ALLOW_PRIVATE_WEBHOOKS="true")
     procs: List[subprocess.Popen] = []
     log = open(tmp / "server.log", "w")
     try:

@@ -70,17 +70,6 @@ def test_never_retried_classes(server: Server, key: str) -> None:
     assert slept == []
 
 
-def test_batches_are_501_and_not_retried(server: Server, key: str) -> None:
-    slept: List[float] = []
-    with client(server, key, sleep=slept.append) as asa:
-        e = expect_error(lambda: asa.create_batch(["B000LQXC2Q"], webhook_url="https://e.com/h"),
-                         "not_implemented", 501)
-        assert e.retryable is False and e.stop == "not_retryable"
-        expect_error(lambda: asa.get_batch("b_123"), "not_implemented", 501)
-        expect_error(lambda: asa.list_batches(limit=5), "not_implemented", 501)
-    assert slept == []
-
-
 def test_429_is_retried_after_retry_after(server: Server) -> None:
     free = server.key("free", 1000)
     waits: List[float] = []

@@ -8,12 +8,13 @@ from .client import AsyncClient, Client
 from .errors import (ApiError, AsaError, Attempt, ConfigError, DeadlineError, DecodeError,
                      TransportError)
 from .retry import RetryPolicy
-from .types import Batch, Meta, Product, Result, Search
+from .types import Batch, BatchResult, Meta, Product, Result, Search
 from .webhook import SIGNATURE_HEADER, sign, verify_webhook_signature
 
 __all__ = [
     "AsyncClient", "Client", "ApiError", "AsaError", "Attempt", "ConfigError",
-    "DeadlineError", "DecodeError", "TransportError", "RetryPolicy", "Batch", "Meta",
-    "Product", "Result", "Search", "SIGNATURE_HEADER", "sign", "verify_webhook_signature",
+    "DeadlineError", "DecodeError", "TransportError", "RetryPolicy", "Batch", "BatchResult",
+    "Meta", "Product", "Result", "Search", "SIGNATURE_HEADER", "sign",
+    "verify_webhook_signature",
 ]
 __version__ = "0.1.0"

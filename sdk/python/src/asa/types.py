@@ -96,18 +96,46 @@ class BatchItem(TypedDict, total=False):
     pages: int
 
 
+class BatchResult(TypedDict, total=False):
+    """One processed item of a batch."""
+
+    index: int
+    input: Dict[str, Any]
+    status: str  # ok | error
+    http_status: Optional[int]
+    data: Optional[Dict[str, Any]]
+    error: Optional[Dict[str, Any]]  # the error envelope of a failed item
+    duration_ms: Optional[int]
+    credits_charged: int
+    request_id: Optional[str]
+
+
 class Batch(TypedDict, total=False):
+    """A batch as its creation, ``get_batch``, ``list_batches`` and the
+    ``batch.completed`` webhook show it."""
+
     id: str
-    status: str
+    status: str  # pending | running | complete | failed
+    endpoint: str
     total_count: int
     processed_count: int
     success_count: int
     failure_count: int
     credits_charged: int
     created_at: str
+    started_at: Optional[str]
+    completed_at: Optional[str]
     poll_url: str
-    webhook_signature_secret: str
-    results: List[Dict[str, Any]]
+    webhook_url: Optional[str]
+    webhook_delivery_status: Optional[str]  # pending | delivered | failed
+    webhook_attempts: int
+    webhook_next_attempt_at: Optional[str]
+    webhook_last_error: Optional[str]
+    webhook_signature_secret: str  # only in the creation answer
+    results: List[BatchResult]
+    results_next_offset: int  # only when more results follow
+    event: str  # "batch.completed", in the webhook's body
+    request_id: str
 
 
 SORT_BY = ("best_match", "price_asc", "price_desc", "avg_customer_review", "newest")
