@@ -123,28 +123,49 @@ export interface BatchRequest {
 export type BatchStatus = "pending" | "running" | "complete" | "failed";
 
 export interface BatchResult {
+  /** The item's position in the request's `items`. */
+  index: number;
   input: Record<string, unknown>;
   status: "ok" | "error";
-  http_status: number;
+  http_status: number | null;
   data?: unknown;
-  error?: import("./errors").ErrorEnvelope;
-  duration_ms: number;
+  /** The error envelope of a failed item. */
+  error?: import("./errors").ErrorEnvelope | null;
+  duration_ms: number | null;
   credits_charged: number;
+  /** The request id of the item's run (its trace's id). */
+  request_id: string | null;
+  [field: string]: unknown;
 }
+
+export type WebhookDeliveryStatus = "pending" | "delivered" | "failed";
 
 export interface Batch {
   id: string;
   status: BatchStatus;
+  endpoint?: "amazon.product" | "amazon.search";
   total_count: number;
   processed_count?: number;
   success_count?: number;
   failure_count?: number;
   credits_charged?: number;
   created_at: string;
+  started_at?: string | null;
+  completed_at?: string | null;
   poll_url?: string;
+  webhook_url?: string | null;
+  /** Null without a webhook. */
+  webhook_delivery_status?: WebhookDeliveryStatus | null;
+  webhook_attempts?: number;
+  webhook_next_attempt_at?: string | null;
+  webhook_last_error?: string | null;
   /** Shown only in the answer to `createBatch`. */
   webhook_signature_secret?: string;
   results?: BatchResult[];
+  /** Present when more results follow: the offset of the next page. */
+  results_next_offset?: number | null;
+  /** `batch.completed` in a webhook's body. */
+  event?: string;
   request_id: string;
   [field: string]: unknown;
 }

@@ -144,15 +144,3 @@ test("502 asin_mismatch and generic_gallery_page are never retried", async () =>
   await permanent((c) => c.product({ query: "B0REDIRCT1" }), "asin_mismatch", 502);
   await permanent((c) => c.product({ query: "B0GALLERY1" }), "generic_gallery_page", 502);
 });
-
-test("batches: the server's 501 surfaces typed and is not retried", async () => {
-  await permanent(
-    (c) => c.createBatch({ endpoint: "amazon.product", items: [{ query: "B000LQXC2Q" }], webhook_url: "https://example.com/hook" }, { idempotencyKey: "k-1" }),
-    "not_implemented", 501,
-  );
-  await permanent((c) => c.create_batch({ endpoint: "amazon.search", items: [{ query: "usb c" }] }), "not_implemented", 501);
-  await permanent((c) => c.getBatch("b_0123456789"), "not_implemented", 501);
-  await permanent((c) => c.list_batches({ limit: 5 }), "not_implemented", 501);
-  // The key is checked first.
-  await permanent((c) => c.listBatches(), "unauthorized", 401, "asa_live_" + "1".repeat(32));
-});

@@ -12,6 +12,8 @@ export interface Server {
   env: NodeJS.ProcessEnv;
   /** Creates an account and returns a fresh key for it. */
   key(plan?: "free" | "vibe" | "pro", credits?: number): { account: string; key: string; keyId: string | null };
+  /** A sandbox key (`asa_test_`) on a new free account: served by the simulator, free. */
+  sandboxKey(): string;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,8 @@ export async function startServer(): Promise<Server> {
     ASA_UPSTREAM_TIMEOUT: "3s",
     ASA_FAILURES_DIR: `${dir}/failures`,
     ASA_SANDBOX_BOOTSTRAP: "false",
+    // Batch webhooks may go to a test's receiver on loopback, over http.
+    ASA_BATCHES_ALLOW_PRIVATE_WEBHOOKS: "true",
   };
   // Server logs go to files, shown only when the server does not come up.
   const log = (name: string) => openSync(path.join(dir, name), "w");
@@ -90,6 +94,10 @@ export async function startServer(): Promise<Server> {
         const account = JSON.parse(admin("account", "create", "--plan", plan, "--credits", String(credits), "--json")).id as string;
         const k = JSON.parse(admin("key", "create", "--account", account, "--json"));
         return { account, key: k.key as string, keyId: (k.id as string | undefined) ?? null };
+      },
+      sandboxKey() {
+        const account = JSON.parse(admin("account", "create", "--plan", "free", "--credits", "0", "--json")).id as string;
+        return JSON.parse(admin("key", "create", "--account", account, "--test", "--json")).key as string;
       },
       stop,
     };
