@@ -108,22 +108,6 @@ func TestRevokedKey(t *testing.T) {
 	checkPermanent(t, err, "revoked", 401, nil)
 }
 
-func TestBatchesAnswer501(t *testing.T) {
-	_, key := newKey(t, "vibe", 1000)
-	rec := &sleepRecorder{scale: 1000}
-	c := client(key, asa.WithRetrySleep(rec.sleep))
-	ctx := context.Background()
-	_, err := c.CreateBatch(ctx, asa.ProductBatch("B000LQXC2Q", "B0NOTFND01"))
-	checkPermanent(t, err, "not_implemented", 501, rec)
-	_, err = c.GetBatch(ctx, "b_0123")
-	checkPermanent(t, err, "not_implemented", 501, rec)
-	_, err = c.ListBatches(ctx, 5)
-	checkPermanent(t, err, "not_implemented", 501, rec)
-	// The key is checked first.
-	_, err = client("asa_live_00000000000000000000000000000000").ListBatches(ctx, 5)
-	checkPermanent(t, err, "unauthorized", 401, nil)
-}
-
 // TestRateLimitedIsRetried bursts a free account (burst 10) with 15 parallel calls: the
 // 429s are retried after Retry-After (real time) and every call ends in a 200.
 func TestRateLimitedIsRetried(t *testing.T) {

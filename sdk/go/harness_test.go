@@ -89,6 +89,8 @@ func startServer() (*server, error) {
 		"ASA_UPSTREAM_TIMEOUT=3s",
 		"ASA_FAILURES_DIR="+filepath.Join(dir, "failures"),
 		"ASA_SANDBOX_BOOTSTRAP=false",
+		// Batch webhooks may go to a test's receiver on loopback, over http.
+		"ASA_BATCHES_ALLOW_PRIVATE_WEBHOOKS=true",
 	)
 	logs, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
@@ -164,6 +166,26 @@ func newKey(t *testing.T, plan string, credits int) (account, key string) {
 		t.Fatalf("key create: %v (%s)", err, out)
 	}
 	return acc.ID, k.Key
+}
+
+// newSandboxKey creates a free account with a sandbox key (asa_test_): served by the
+// simulator, never billed.
+func newSandboxKey(t *testing.T) string {
+	t.Helper()
+	var acc struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(srv.admin(t, "account", "create", "--plan", "free", "--credits", "0", "--json"), &acc); err != nil || acc.ID == "" {
+		t.Fatalf("account create: %v", err)
+	}
+	var k struct {
+		Key string `json:"key"`
+	}
+	out := srv.admin(t, "key", "create", "--account", acc.ID, "--test", "--json")
+	if err := json.Unmarshal(out, &k); err != nil || !strings.HasPrefix(k.Key, "asa_test_") {
+		t.Fatalf("key create --test: %v (%s)", err, out)
+	}
+	return k.Key
 }
 
 // sleepRecorder is an injectable sleep that records each wait and waits a scaled-down time.

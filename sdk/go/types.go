@@ -228,36 +228,50 @@ type Trace struct {
 // Batch is a batch as POST /amazon/batch (201), GET /amazon/batch/{id} and the
 // batch.completed webhook describe it. WebhookSignatureSecret is only in the creation answer.
 type Batch struct {
-	ID                     string        `json:"id"`
-	Status                 string        `json:"status"` // pending | running | complete | failed
-	Endpoint               *string       `json:"endpoint"`
-	TotalCount             int           `json:"total_count"`
-	ProcessedCount         int           `json:"processed_count"`
-	SuccessCount           int           `json:"success_count"`
-	FailureCount           int           `json:"failure_count"`
-	CreditsCharged         int64         `json:"credits_charged"`
-	CreatedAt              *string       `json:"created_at"`
-	StartedAt              *string       `json:"started_at"`
-	CompletedAt            *string       `json:"completed_at"`
-	PollURL                *string       `json:"poll_url"`
-	WebhookURL             *string       `json:"webhook_url"`
-	WebhookSignatureSecret *string       `json:"webhook_signature_secret"`
-	Results                []BatchResult `json:"results"`
-	RequestID              *string       `json:"request_id"`
+	ID                     string  `json:"id"`
+	Status                 string  `json:"status"` // pending | running | complete | failed
+	Endpoint               *string `json:"endpoint"`
+	TotalCount             int     `json:"total_count"`
+	ProcessedCount         int     `json:"processed_count"`
+	SuccessCount           int     `json:"success_count"`
+	FailureCount           int     `json:"failure_count"`
+	CreditsCharged         int64   `json:"credits_charged"`
+	CreatedAt              *string `json:"created_at"`
+	StartedAt              *string `json:"started_at"`
+	CompletedAt            *string `json:"completed_at"`
+	PollURL                *string `json:"poll_url"`
+	WebhookURL             *string `json:"webhook_url"`
+	WebhookSignatureSecret *string `json:"webhook_signature_secret"`
+	// WebhookDeliveryStatus is pending, delivered or failed; nil without a webhook.
+	WebhookDeliveryStatus *string `json:"webhook_delivery_status"`
+	WebhookAttempts       int     `json:"webhook_attempts"`
+	WebhookNextAttemptAt  *string `json:"webhook_next_attempt_at"`
+	WebhookLastError      *string `json:"webhook_last_error"`
+	// Results are the processed items of this page (none in a list).
+	Results []BatchResult `json:"results"`
+	// ResultsNextOffset is set when more results follow: the next page's results_offset.
+	ResultsNextOffset *int `json:"results_next_offset"`
+	// Event is "batch.completed" in a webhook's body.
+	Event     *string `json:"event"`
+	RequestID *string `json:"request_id"`
 	Response
 }
 
 // Finished reports whether the batch reached complete or failed.
 func (b *Batch) Finished() bool { return b.Status == "complete" || b.Status == "failed" }
 
+// BatchResult is one processed item. HTTPStatus and DurationMS are 0 when the server
+// sends null; Data and Error hold the raw JSON ("null" when absent).
 type BatchResult struct {
+	Index          int             `json:"index"` // the item's position in the request
 	Input          json.RawMessage `json:"input"`
 	Status         string          `json:"status"` // ok | error
 	HTTPStatus     int             `json:"http_status"`
 	Data           json.RawMessage `json:"data"`
-	Error          json.RawMessage `json:"error"`
+	Error          json.RawMessage `json:"error"` // the error envelope of a failed item
 	DurationMS     int64           `json:"duration_ms"`
 	CreditsCharged int64           `json:"credits_charged"`
+	RequestID      *string         `json:"request_id"` // the item's run, as a trace id
 }
 
 // BatchList is GET /api/v1/amazon/batch?limit=N.
