@@ -6,153 +6,18 @@
 //! `reservation_sweep`), the ledger holds: every delivered 2xx charged once, every
 //! reservation of the dead node expired (released), nothing reserved, credits conserved.
 
+mod support;
+
 use asa_model::KeyKind;
 use asa_store::{LedgerKind, NewAccount, Store};
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
+use support::{start_node, Shared};
 
 const COST: i64 = 5;
 /// Requests in flight (waiting 2 s for the simulator) when the node dies.
 const IN_FLIGHT: usize = 12;
-
-/// A running `asa serve`; killed (SIGKILL) when dropped.
-struct Node {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// What the nodes share: a SQLite file, or a PostgreSQL schema and a Redis key prefix.
-struct Shared {
-    dir: tempfile::TempDir,
-    database_url: String,
-    schema: Option<String>,
-    redis: Option<(String, String)>,
-}
-
-impl Shared {
-    fn sqlite() -> Shared {
-        let dir = tempfile::tempdir().unwrap();
-        let database_url = format!("sqlite://{}", dir.path().join("asa.db").display());
-        Shared {
-            dir,
-            database_url,
-            schema: None,
-            redis: None,
-        }
-    }
-
-    /// `None` (with a skip line) unless both `DATABASE_URL` and `REDIS_URL` are set.
-    fn postgres_and_redis() -> Option<Shared> {
-        let (Ok(db), Ok(redis)) = (std::env::var("DATABASE_URL"), std::env::var("REDIS_URL"))
-        else {
-            eprintln!(
-                "skipping the PostgreSQL + Redis crash: DATABASE_URL or REDIS_URL is not set"
-            );
-            return None;
-        };
-        let tag = format!("asa_crash_{}_{:x}", std::process::id(), rand_tag());
-        Some(Shared {
-            dir: tempfile::tempdir().unwrap(),
-            database_url: db,
-            schema: Some(tag.clone()),
-            redis: Some((redis, tag)),
-        })
-    }
-
-    async fn store(&self) -> Arc<dyn Store> {
-        let options = asa_store::StoreOptions {
-            schema: self.schema.clone(),
-            ..Default::default()
-        };
-        asa_store::open_with(&self.database_url, options)
-            .await
-            .unwrap()
-    }
-
-    async fn finish(self) {
-        if let Some(schema) = &self.schema {
-            sqlx::any::install_default_drivers();
-            let pool = sqlx::AnyPool::connect(&self.database_url).await.unwrap();
-            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
-    }
-}
-
-/// A random tag from the std hasher's random keys (no extra dependency).
-fn rand_tag() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0);
-    h.finish()
-}
-
-fn start_node(shared: &Shared, upstream: &str) -> Node {
-    let dir = shared.dir.path();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_asa"));
-    command
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(["--database-url", &shared.database_url]);
-    if let Some(schema) = &shared.schema {
-        command.env("ASA_DATABASE_SCHEMA", schema);
-    }
-    if let Some((url, prefix)) = &shared.redis {
-        command
-            .env("ASA_REDIS_URL", url)
-            .env("ASA_REDIS_PREFIX", prefix);
-    }
-    let mut child = command
-        .current_dir(dir)
-        .env("ASA_UPSTREAM_URL_TEMPLATE", upstream)
-        .env("ASA_UPSTREAM_TIMEOUT", "3s")
-        .env("ASA_UPSTREAM_ATTEMPT_TIMEOUT", "3s")
-        .env("ASA_RESERVATION_GRACE", "1s")
-        .env("ASA_RESERVATION_SWEEP", "200ms")
-        .env("ASA_SANDBOX_ENABLED", "false")
-        .env("ASA_FAILURES_DIR", dir.join("failures"))
-        .env("ASA_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("asa serve starts");
-    // The log says where it listens; the rest of the log is drained so it never blocks.
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("addr=") {
-                if let Some(tx) = tx.take() {
-                    let addr: String = line[at + 5..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-                        .collect();
-                    let _ = tx.send(addr);
-                }
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("asa serve logs its address");
-    Node {
-        child,
-        base: format!("http://{addr}"),
-    }
-}
 
 /// Status and request id of one product request; `None` when no answer came.
 async fn product(
@@ -244,8 +109,8 @@ async fn crash(shared: Shared, survivor: bool) {
     let key = key.expose().to_string();
     let client = reqwest::Client::new();
 
-    let other = survivor.then(|| start_node(&shared, &sim.url_template()));
-    let node = start_node(&shared, &sim.url_template());
+    let other = survivor.then(|| start_node(&shared, &sim.url_template(), &[]));
+    let node = start_node(&shared, &sim.url_template(), &[]);
     let mut delivered = fast_batch(&client, &node.base, &key, "CRSA", 10).await;
 
     // Requests parked on 2 s pages, each holding its reservation, when the node dies.
@@ -279,7 +144,7 @@ async fn crash(shared: Shared, survivor: bool) {
 
     // Restarted on the same store: it serves, and a sweeper expires what the dead node
     // held once their time (upstream budget + grace) is over.
-    let node = start_node(&shared, &sim.url_template());
+    let node = start_node(&shared, &sim.url_template(), &[]);
     delivered.extend(fast_batch(&client, &node.base, &key, "CRSB", 10).await);
     wait_reserved(&store, &account.id, 0, Duration::from_secs(20)).await;
 

@@ -1,0 +1,147 @@
+//! Nodes for the crash tests: the real `asa serve` binary as a child process (killed with
+//! SIGKILL when dropped) on a store the test shares with it: a SQLite file, or a PostgreSQL
+//! schema and a Redis key prefix when `DATABASE_URL` and `REDIS_URL` are set.
+
+use asa_store::Store;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A running `asa serve`; killed (SIGKILL) when dropped.
+pub struct Node {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What the nodes share: a SQLite file, or a PostgreSQL schema and a Redis key prefix.
+pub struct Shared {
+    pub dir: tempfile::TempDir,
+    pub database_url: String,
+    pub schema: Option<String>,
+    pub redis: Option<(String, String)>,
+}
+
+impl Shared {
+    pub fn sqlite() -> Shared {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = format!("sqlite://{}", dir.path().join("asa.db").display());
+        Shared {
+            dir,
+            database_url,
+            schema: None,
+            redis: None,
+        }
+    }
+
+    /// `None` (with a skip line) unless both `DATABASE_URL` and `REDIS_URL` are set.
+    pub fn postgres_and_redis() -> Option<Shared> {
+        let (Ok(db), Ok(redis)) = (std::env::var("DATABASE_URL"), std::env::var("REDIS_URL"))
+        else {
+            eprintln!(
+                "skipping the PostgreSQL + Redis crash: DATABASE_URL or REDIS_URL is not set"
+            );
+            return None;
+        };
+        let tag = format!("asa_crash_{}_{:x}", std::process::id(), rand_tag());
+        Some(Shared {
+            dir: tempfile::tempdir().unwrap(),
+            database_url: db,
+            schema: Some(tag.clone()),
+            redis: Some((redis, tag)),
+        })
+    }
+
+    pub async fn store(&self) -> Arc<dyn Store> {
+        let options = asa_store::StoreOptions {
+            schema: self.schema.clone(),
+            ..Default::default()
+        };
+        asa_store::open_with(&self.database_url, options)
+            .await
+            .unwrap()
+    }
+
+    pub async fn finish(self) {
+        if let Some(schema) = &self.schema {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&self.database_url).await.unwrap();
+            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// A random tag from the std hasher's random keys (no extra dependency).
+pub fn rand_tag() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    h.finish()
+}
+
+/// Starts `asa serve` on the shared store with `upstream` as Amazon and `extra` settings.
+pub fn start_node(shared: &Shared, upstream: &str, extra: &[(&str, &str)]) -> Node {
+    let dir = shared.dir.path();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_asa"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["--database-url", &shared.database_url]);
+    if let Some(schema) = &shared.schema {
+        command.env("ASA_DATABASE_SCHEMA", schema);
+    }
+    if let Some((url, prefix)) = &shared.redis {
+        command
+            .env("ASA_REDIS_URL", url)
+            .env("ASA_REDIS_PREFIX", prefix);
+    }
+    let mut child = command
+        .current_dir(dir)
+        .env("ASA_UPSTREAM_URL_TEMPLATE", upstream)
+        .env("ASA_UPSTREAM_TIMEOUT", "3s")
+        .env("ASA_UPSTREAM_ATTEMPT_TIMEOUT", "3s")
+        .env("ASA_RESERVATION_GRACE", "1s")
+        .env("ASA_RESERVATION_SWEEP", "200ms")
+        .env("ASA_SANDBOX_ENABLED", "false")
+        .env("ASA_FAILURES_DIR", dir.join("failures"))
+        .envs(extra.iter().copied())
+        .env("ASA_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("asa serve starts");
+    // The log says where it listens; the rest of the log is drained so it never blocks.
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("addr=") {
+                if let Some(tx) = tx.take() {
+                    let addr: String = line[at + 5..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                        .collect();
+                    let _ = tx.send(addr);
+                }
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("asa serve logs its address");
+    Node {
+        child,
+        base: format!("http://{addr}"),
+    }
+}
