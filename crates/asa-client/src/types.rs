@@ -151,8 +151,22 @@ pub struct Batch {
     pub webhook_url: Option<String>,
     #[serde(default)]
     pub webhook_signature_secret: Option<String>,
+    /// `pending`, `delivered` or `failed`; `None` without a webhook.
     #[serde(default)]
+    pub webhook_delivery_status: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub webhook_attempts: u32,
+    /// When the next delivery attempt is due (RFC 3339), once the batch is finished.
+    #[serde(default)]
+    pub webhook_next_attempt_at: Option<String>,
+    #[serde(default)]
+    pub webhook_last_error: Option<String>,
+    /// The processed items of this page of results (empty in lists and while pending).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub results: Vec<BatchResult>,
+    /// Present when more results follow: the `results_offset` of the next page.
+    #[serde(default)]
+    pub results_next_offset: Option<u32>,
     #[serde(default)]
     pub request_id: Option<String>,
 }
@@ -160,19 +174,38 @@ pub struct Batch {
 /// One item's outcome in a batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchResult {
+    /// The item's position in the batch's `items`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub index: u32,
     pub input: serde_json::Value,
     /// `ok` or `error`.
     pub status: String,
+    /// The HTTP status the item's sync call would have answered; 0 when the server sent
+    /// none (null).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub http_status: u16,
     #[serde(default)]
     pub data: Option<serde_json::Value>,
     /// The error envelope of a failed item.
     #[serde(default)]
     pub error: Option<serde_json::Value>,
-    #[serde(default)]
+    /// 0 when the server sent none (null).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub duration_ms: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub credits_charged: i64,
+    /// The request id of the item's run: its trace's id.
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+/// A field that may be absent or null reads as its type's default.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// `GET /api/v1/amazon/batch?limit=N`.

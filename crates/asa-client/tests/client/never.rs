@@ -142,29 +142,6 @@ async fn the_request_id_of_a_failure_pulls_its_trace() {
 }
 
 #[tokio::test]
-async fn batch_calls_surface_the_servers_answer_as_a_typed_error_without_retrying() {
-    // The batch routes are a later issue's: until they exist the server answers with an
-    // envelope (404 not_found today, 501 not_implemented once stubbed); either way the
-    // client must surface it typed, after exactly one attempt.
-    let s = Server::start(asa_sim::SimConfig::default(), |_| {});
-    let h = s.account("vibe", 1000, KeyKind::Live).await;
-    let c = s.client(&h.key).build().unwrap();
-    let req = asa_client::BatchRequest::products([ProductParams::new("B000LQXC2Q")]);
-    for e in [
-        c.create_batch(req).await.unwrap_err(),
-        c.get_batch("b_123").await.unwrap_err(),
-        c.list_batches(Some(5)).await.unwrap_err(),
-    ] {
-        let code = e.kind().expect("a catalog code");
-        assert!(
-            matches!(code, ErrorCode::NotImplemented | ErrorCode::NotFound),
-            "{e}"
-        );
-        assert_permanent(&e, code);
-    }
-}
-
-#[tokio::test]
 async fn a_gallery_page_is_never_retried() {
     let s = Server::start(asa_sim::SimConfig::default(), |_| {});
     let h = s.account("vibe", 1000, KeyKind::Live).await;

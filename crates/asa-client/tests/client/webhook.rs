@@ -1,6 +1,6 @@
 //! Webhook signatures against vectors computed with an independent HMAC-SHA256 (Python's
-//! `hmac`, and RFC 4231 test case 2). The server's batch webhook sender does not exist
-//! yet; when it lands, its signatures must verify here.
+//! `hmac`, and RFC 4231 test case 2). The server's own deliveries are verified with these
+//! functions in asa-server's batch tests.
 
 use asa_client::webhook::{parse_event, sign, verify, WebhookError};
 
