@@ -124,6 +124,13 @@ pub fn create(args: BatchArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         eprintln!("batch {} created; waiting", created.data.id);
+        if let (Some(secret), Some(_)) = (
+            &created.data.webhook_signature_secret,
+            &created.data.webhook_url,
+        ) {
+            // The finished batch no longer shows it: this is the only chance to keep it.
+            eprintln!("webhook_signature_secret {secret} (shown only once: keep it)");
+        }
         wait(&client, &created.data.id, args.poll_interval).await
     })
 }
@@ -145,8 +152,10 @@ async fn wait(client: &Client, id: &str, every: Duration) -> anyhow::Result<Exit
             }));
         }
         eprintln!(
-            "batch {id}: {:?}, {}/{} processed",
-            b.data.status, b.data.processed_count, b.data.total_count
+            "batch {id}: {}, {}/{} processed",
+            b.raw["status"].as_str().unwrap_or("?"),
+            b.data.processed_count,
+            b.data.total_count
         );
         tokio::time::sleep(every).await;
     }

@@ -108,26 +108,126 @@ async fn errors_are_one_line_with_code_message_and_request_id() {
         "{}",
         down.stderr
     );
+}
 
-    // The batch routes are a later issue's: whatever envelope the server answers today is
-    // one line with its request id, after one attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_creates_a_sandbox_batch_and_batch_status_shows_it() {
+    let s = Server::start(asa_sim::SimConfig::default(), |_| {}).await;
+    let (_, key) = s.key("free", 0, KeyKind::Test).await;
     let file = s.path("batch.txt");
     std::fs::write(
         &file,
-        "B000LQXC2Q\n{\"query\": \"B000LQXC2R\", \"domain\": \"de\"}\n",
+        "# asins\nB000LQXC2Q\n{\"query\": \"B000LQXC2R\", \"domain\": \"de\"}\nB0NOTFND01\n",
     )
     .unwrap();
+    let file = file.to_str().unwrap();
+
     let b = s
-        .asa(Some(&key), &["batch", file.to_str().unwrap()], None)
+        .asa(
+            Some(&key),
+            &["batch", file, "--idempotency-key", "cli-batch-1"],
+            None,
+        )
         .await;
-    assert_eq!(b.code, 1, "{}", b.stderr);
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    let created: Value = serde_json::from_str(&b.stdout).unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("bat_") && id.len() == 20, "{created}");
+    assert_eq!(created["total_count"], 3);
+    assert_eq!(created["endpoint"], "amazon.product");
+    assert!(created["webhook_signature_secret"]
+        .as_str()
+        .unwrap()
+        .starts_with("whsec_"));
+    assert!(b.stderr.contains("shown only once"), "{}", b.stderr);
+
+    let st = s.asa(Some(&key), &["batch-status", &id], None).await;
+    assert_eq!(st.code, 0, "{}", st.stderr);
+    let shown: Value = serde_json::from_str(&st.stdout).unwrap();
+    assert_eq!(shown["id"], id.as_str());
+    assert_eq!(shown["total_count"], 3);
+    assert!(shown.get("webhook_signature_secret").is_none(), "{shown}");
+
+    // The same key answers the first batch; --wait polls it to the end. One item failed:
+    // exit 1, like any command with a failed request.
+    let w = s
+        .asa(
+            Some(&key),
+            &[
+                "batch",
+                file,
+                "--idempotency-key",
+                "cli-batch-1",
+                "--wait",
+                "--poll-interval",
+                "100ms",
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(w.code, 1, "{}", w.stderr);
+    let done: Value = serde_json::from_str(&w.stdout).unwrap();
+    assert_eq!(done["id"], id.as_str());
+    assert_eq!(done["status"], "complete", "{done}");
+    assert_eq!(done["processed_count"], 3);
+    assert_eq!(done["success_count"], 2);
+    assert_eq!(done["failure_count"], 1);
+    assert_eq!(done["results"].as_array().unwrap().len(), 3);
+
+    let lines = s
+        .asa(Some(&key), &["batch-status", &id, "--json-per-line"], None)
+        .await;
+    assert_eq!(lines.code, 0, "{}", lines.stderr);
+    let results: Vec<Value> = lines
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), 3, "{}", lines.stdout);
+    assert_eq!(results[0]["status"], "ok");
+    assert_eq!(results[0]["data"]["asin"], "B000LQXC2Q");
+    assert_eq!(results[1]["data"]["marketplace"], "de");
+    assert_eq!(results[2]["index"], 2);
+    assert_eq!(results[2]["status"], "error");
+    assert_eq!(results[2]["error"]["error"], "product_not_found");
+
+    // Every item delivered: --wait exits 0.
+    let ok = s
+        .asa(
+            Some(&key),
+            &["batch", "--wait", "--poll-interval", "100ms", "-"],
+            Some("B000LQXC2Q\n"),
+        )
+        .await;
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let ok: Value = serde_json::from_str(&ok.stdout).unwrap();
+    assert_eq!(ok["status"], "complete");
+    assert_ne!(ok["id"], id.as_str());
+
+    // A bad item is refused up front, naming its index; an unknown id is not_found.
+    let bad = s
+        .asa(
+            Some(&key),
+            &["batch", "--endpoint", "search", "-"],
+            Some("usb c\n{\"query\": \"usb\", \"pages\": 11}\n"),
+        )
+        .await;
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
     assert!(
-        b.stderr.contains("request_id req_") && b.stderr.contains("1 attempt)"),
+        bad.stderr.contains("invalid_params (400)") && bad.stderr.contains("items[1]"),
         "{}",
-        b.stderr
+        bad.stderr
     );
-    let st = s.asa(Some(&key), &["batch-status", "b_1"], None).await;
-    assert_eq!(st.code, 1, "{}", st.stderr);
+    assert!(bad.stderr.contains("1 attempt)"), "{}", bad.stderr);
+    let missing = s
+        .asa(Some(&key), &["batch-status", "bat_0000000000000000"], None)
+        .await;
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("not_found (404)"),
+        "{}",
+        missing.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
