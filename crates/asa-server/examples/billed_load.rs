@@ -4,6 +4,10 @@
 //! the whole path: key, limits, reserve, fetch, extract, charge, trace. Prints figures;
 //! asserts only that the ledger charged exactly the answers counted.
 //!
+//! Then the same page size through a batch: `ASA_BENCH_BATCH_ITEMS` (default 1000) items
+//! run by the node's batch worker with as many items in flight as there were clients,
+//! timed from the POST to `complete`: batch items per second against the sync figure.
+//!
 //! `cargo run --release -p asa-server --example billed_load` (SQLite; PostgreSQL too when
 //! `DATABASE_URL` is set). `ASA_BENCH_SECONDS` (default 5) and `ASA_BENCH_CLIENTS`
 //! (default 32) change the run.
@@ -30,7 +34,19 @@ struct Figures {
     answers: usize,
 }
 
-async fn run(database_url: &str, schema: Option<String>, page_bytes: usize) -> Figures {
+/// A server on its own simulator with one bench account.
+struct Bench {
+    base: String,
+    store: std::sync::Arc<dyn asa_store::Store>,
+    account_id: String,
+    key: String,
+    clients: usize,
+    _sim: asa_sim::SimHandle,
+    _scratch: tempfile::TempDir,
+}
+
+async fn setup(database_url: &str, schema: Option<String>, page_bytes: usize) -> Bench {
+    let clients = env_or("ASA_BENCH_CLIENTS", 32) as usize;
     let sim = asa_sim::start_local(asa_sim::SimConfig {
         page_bytes,
         ..Default::default()
@@ -48,6 +64,8 @@ async fn run(database_url: &str, schema: Option<String>, page_bytes: usize) -> F
     };
     config.sandbox.enabled = false;
     config.sandbox.bootstrap = false;
+    config.batches.workers = clients as u32;
+    config.batches.poll = Duration::from_millis(50);
     config.upstream.url_template = sim.url_template();
     config.plans.insert(
         "bench".into(),
@@ -71,10 +89,20 @@ async fn run(database_url: &str, schema: Option<String>, page_bytes: usize) -> F
         .await
         .unwrap();
     let (_, key) = store.create_key(&account.id, KeyKind::Live).await.unwrap();
-    let key = key.expose().to_string();
+    Bench {
+        base,
+        store,
+        account_id: account.id,
+        key: key.expose().to_string(),
+        clients,
+        _sim: sim,
+        _scratch: scratch,
+    }
+}
 
+async fn sync_phase(b: &Bench) -> Figures {
+    let (base, key, store, clients) = (&b.base, &b.key, &b.store, b.clients);
     let seconds = env_or("ASA_BENCH_SECONDS", 5);
-    let clients = env_or("ASA_BENCH_CLIENTS", 32) as usize;
     let client = reqwest::Client::new();
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
@@ -113,7 +141,7 @@ async fn run(database_url: &str, schema: Option<String>, page_bytes: usize) -> F
     let elapsed = started.elapsed();
     took.sort();
     let charges = store
-        .ledger(&account.id, u32::MAX)
+        .ledger(&b.account_id, u32::MAX)
         .await
         .unwrap()
         .iter()
@@ -128,9 +156,71 @@ async fn run(database_url: &str, schema: Option<String>, page_bytes: usize) -> F
     }
 }
 
-async fn report(backend: &str, database_url: &str, schema: Option<String>) {
+/// One batch of product items, timed from its creation to its completion: items/s.
+async fn batch_phase(b: &Bench) -> (f64, usize) {
+    let n = env_or("ASA_BENCH_BATCH_ITEMS", 1000) as usize;
+    let items: Vec<serde_json::Value> = (0..n)
+        .map(|i| serde_json::json!({"query": format!("B2{i:08}")}))
+        .collect();
+    let client = reqwest::Client::new();
+    let charged_before = charged(b).await;
+    let started = Instant::now();
+    let res = client
+        .post(format!("{}/api/v1/amazon/batch", b.base))
+        .bearer_auth(&b.key)
+        .json(&serde_json::json!({"endpoint": "amazon.product", "items": items}))
+        .send()
+        .await
+        .expect("batch created");
+    assert_eq!(res.status().as_u16(), 201);
+    let id = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    loop {
+        let batch = b.store.batch(&id, None).await.unwrap().unwrap();
+        if batch.status.is_finished() {
+            if batch.success_count as usize != n {
+                let items = b.store.batch_items(&id, 0, n as u32).await.unwrap();
+                let mut codes = std::collections::BTreeMap::<String, usize>::new();
+                for e in items.iter().filter_map(|i| i.error.as_ref()) {
+                    *codes.entry(e["message"].to_string()).or_default() += 1;
+                }
+                panic!(
+                    "{} of {n} items delivered; errors: {codes:?}",
+                    batch.success_count
+                );
+            }
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = started.elapsed();
+    assert_eq!(
+        charged(b).await - charged_before,
+        n,
+        "every item charged once"
+    );
+    (n as f64 / elapsed.as_secs_f64(), n)
+}
+
+async fn charged(b: &Bench) -> usize {
+    b.store
+        .ledger(&b.account_id, u32::MAX)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == LedgerKind::Charge)
+        .count()
+}
+
+/// One store per page size: the first server (still running, its simulator gone) must
+/// not share a batch queue with the next.
+async fn report(backend: &str, database_url: impl Fn(usize) -> (String, Option<String>)) {
     for page_bytes in [20_000, asa_sim::DEFAULT_PAGE_BYTES] {
-        let f = run(database_url, schema.clone(), page_bytes).await;
+        let (url, schema) = database_url(page_bytes);
+        let bench = setup(&url, schema, page_bytes).await;
+        let f = sync_phase(&bench).await;
         println!(
             "{backend:>8}, {:>5} KB pages: {:>7.1} billed requests/s ({} answers), latency p50 {:?} p99 {:?}",
             page_bytes / 1000,
@@ -139,24 +229,37 @@ async fn report(backend: &str, database_url: &str, schema: Option<String>) {
             f.p50,
             f.p99
         );
+        let (items_per_s, n) = batch_phase(&bench).await;
+        println!(
+            "{backend:>8}, {:>5} KB pages: {:>7.1} batch items/s ({n} items, {} in flight) = {:.2}x the sync rate",
+            page_bytes / 1000,
+            items_per_s,
+            bench.clients,
+            items_per_s / f.rps
+        );
     }
 }
 
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
-    report("sqlite", &sqlite, None).await;
+    report("sqlite", |page| {
+        let file = dir.path().join(format!("bench-{page}.db"));
+        (format!("sqlite://{}", file.display()), None)
+    })
+    .await;
     match std::env::var("DATABASE_URL") {
         Ok(url) if url.starts_with("postgres") => {
-            let schema = format!("asa_bench_{}", std::process::id());
-            report("postgres", &url, Some(schema.clone())).await;
+            let schema = |page: usize| format!("asa_bench_{}_{page}", std::process::id());
+            report("postgres", |page| (url.clone(), Some(schema(page)))).await;
             sqlx::any::install_default_drivers();
             let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(&pool)
-                .await
-                .unwrap();
+            for page in [20_000, asa_sim::DEFAULT_PAGE_BYTES] {
+                sqlx::query(&format!("DROP SCHEMA {} CASCADE", schema(page)))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
         }
         _ => println!("postgres: skipped (DATABASE_URL is not set)"),
     }
