@@ -323,12 +323,13 @@ async fn a_thousand_items_with_faults_complete_with_exact_counts_and_charges() {
     assert_eq!(page.body["results_next_offset"], 995);
 }
 
+/// The deliveries a receiver got: headers and raw body of each.
+type Deliveries = Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>;
+
 /// A webhook receiver on loopback that records what it is sent, answering the given
 /// statuses in turn (then 200).
-async fn receiver(
-    statuses: Vec<u16>,
-) -> (String, Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>) {
-    let seen: Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>> = Arc::default();
+async fn receiver(statuses: Vec<u16>) -> (String, Deliveries) {
+    let seen: Deliveries = Arc::default();
     let answers = Arc::new(Mutex::new(statuses.into_iter()));
     let recorded = seen.clone();
     let app = axum::Router::new().route(
