@@ -46,4 +46,5 @@ CREATE TABLE batch_items (
     finished_at BIGINT,
     PRIMARY KEY (batch_id, idx)
 );
-CREATE INDEX batch_items_ready ON batch_items (available_at) WHERE state IN ('queued', 'running');
+-- Claims take ready items lowest index first, across batches.
+CREATE INDEX batch_items_ready ON batch_items (idx, available_at) WHERE state IN ('queued', 'running');

@@ -247,11 +247,12 @@ impl SqlStore {
         let (now_ms, until_ms) = (to_ms(now), to_ms(lease_until));
         let mut w = self.begin_write().await?;
         // Ready items: queued ones whose time has come, and running ones whose worker's lease
-        // ran out (it died or hung).
+        // ran out (it died or hung). Index first, so batches advance side by side: a batch
+        // of a thousand items queued first does not hold back another account's batch of ten.
         let ready = sqlx::query(&format!(
             "SELECT batch_id, idx FROM batch_items \
              WHERE state IN ('queued', 'running') AND available_at <= $1 \
-             ORDER BY available_at, batch_id, idx LIMIT $2{}",
+             ORDER BY idx, available_at, batch_id LIMIT $2{}",
             self.skip_locked()
         ))
         .bind(now_ms)

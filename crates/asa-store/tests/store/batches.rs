@@ -13,6 +13,7 @@ crate::suite!(
     a_lapsed_lease_is_taken_again_and_the_dead_run_cannot_store,
     requeued_items_wait_their_turn,
     concurrent_claimers_never_share_an_item,
+    batches_advance_side_by_side,
     a_batch_without_success_is_failed_and_the_webhook_follows_its_schedule,
 );
 
@@ -351,4 +352,23 @@ async fn a_batch_without_success_is_failed_and_the_webhook_follows_its_schedule(
     let after = s.batch(&ok_batch.id, None).await.unwrap().unwrap();
     assert!(after.webhook_delivered_at.is_some());
     assert_eq!(after.webhook_next_at, None);
+}
+
+async fn batches_advance_side_by_side(b: &Backend) {
+    let s = &b.store;
+    let big_owner = account(b, 100).await;
+    let small_owner = account(b, 100).await;
+    let (big, _) = s
+        .create_batch(new_batch(&big_owner, 50, None, false))
+        .await
+        .unwrap();
+    b.clock.advance(ChronoDuration::seconds(1));
+    let (small, _) = s
+        .create_batch(new_batch(&small_owner, 2, None, false))
+        .await
+        .unwrap();
+    // The batch created later is not held back behind the first one's fifty items.
+    let claimed = s.claim_batch_items("node-a", 4, LEASE).await.unwrap();
+    let from = |id: &str| claimed.iter().filter(|c| c.batch_id == id).count();
+    assert_eq!((from(&big.id), from(&small.id)), (2, 2), "{claimed:?}");
 }
