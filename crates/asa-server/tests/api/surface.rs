@@ -135,14 +135,15 @@ async fn batch_routes_exist_check_the_key_and_refuse_oversized_bodies_with_400()
                 .body("{\"endpoint\":\"amazon.product\",\"items\":[]}"),
         )
         .await;
-    a.assert_envelope("not_implemented");
+    a.assert_envelope("invalid_params");
+    assert!(a.body["message"].as_str().unwrap().contains("`items`"));
     app.send(
         app.client
             .get(format!("{url}/b_1"))
             .bearer_auth(key(&app).await),
     )
     .await
-    .assert_envelope("not_implemented");
+    .assert_envelope("not_found");
 }
 
 async fn key(app: &TestApp) -> String {
