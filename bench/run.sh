@@ -292,17 +292,18 @@ if ! skip 3; then
              END {for (s in c) printf "%s%s: %d", (n++ ? ", " : ""), s, c[s]}')
       kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
       read -r max_conn max_rss <"$dir/peak" || true
-      [ -f "$dir/killed" ] && hwm="$(cat "$dir/killed") (RSS passed $RSS_KILL_MB: the bench stopped the server)"
+      [ -f "$dir/killed" ] && hwm="$(cat "$dir/killed") MB (past $RSS_KILL_MB MB: the bench stopped the server)"
+      [ -f "$dir/killed" ] || hwm="$hwm MB"
       mb=$(( page / 1000000 ))
       hwms+=("${hwm%% *}"); conns+=("$max_conn")
-      runs+=("run $r: peak RSS $hwm MB, most upstream connections open at once $max_conn, wrk $(wrk_done "$dir/wrk") answers in ${SLOW_SECS} s, $(wrk_non2xx "$dir/wrk") non-2xx, $(wrk_sockerr "$dir/wrk") socket errors, server answers by status: ${statuses:-none}")
+      runs+=("run $r: peak RSS $hwm, most upstream connections open at once $max_conn, wrk $(wrk_done "$dir/wrk") answers in ${SLOW_SECS} s, $(wrk_non2xx "$dir/wrk") non-2xx, $(wrk_sockerr "$dir/wrk") socket errors, server answers by status: ${statuses:-none}")
       echo "figure 3, ${page} B pages: one sample a second (time, open upstream connections, server RSS)" >&2
       awk 'NR % 5 == 1' "$dir/samples" >&2
       grep -i 'error\|panic' "$dir/serve.log" | sort | uniq -c | sort -rn | head -5 >&2 || true
       stop_stack
       echo "figure 3: ${mb} MB pages, run $r done (load average $(cut -d' ' -f1 /proc/loadavg))" >&2
     done
-    rows+=("| 3 | $INFLIGHT in flight, sim answers after 5 s, $(( page / 1000000 )) MB pages: server peak RSS (VmHWM) | $(median "${hwms[@]}") MB | most upstream connections open at once $(median "${conns[@]}") (median); $(IFS=';'; echo "${runs[*]}"); server fds when idle $idle_fds, limit $fd_limit |")
+    rows+=("| 3 | $INFLIGHT connections, sim answers after 5 s, $(( page / 1000000 )) MB pages: server peak RSS (VmHWM) | $(median "${hwms[@]}") MB | most upstream connections open at once $(median "${conns[@]}") (median); $(printf '%s; ' "${runs[@]}")server fds when idle $idle_fds, limit $fd_limit |")
   done
 fi
 
