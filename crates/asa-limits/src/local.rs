@@ -94,11 +94,15 @@ impl LocalLimiter {
     /// Admission without the async wrapper, for callers on a hot synchronous path.
     pub fn try_admit(&self, account: &str, spec: LimitSpec) -> Result<Admission, Refusal> {
         let started = Instant::now();
-        let now = self.ticks(started);
         let interval = spec.interval_nanos();
         let tolerance = spec.tolerance_nanos();
         let (slots, usage) = self.with_slots(account, |slots| {
             let mut state = slots.lock();
+            // "Now" is read under the lock: a thread descheduled between reading the clock
+            // and taking the lock would otherwise arrive with a time older than the TAT others
+            // already moved, and be refused for a rate its account is far from (seen as
+            // spurious 429s on a plan with huge headroom on a loaded machine).
+            let now = self.ticks(Instant::now());
             let tat = gcra(state.tat, now, interval, tolerance).map_err(|wait| Refusal::Rate {
                 retry_after: Duration::from_nanos(wait),
             })?;

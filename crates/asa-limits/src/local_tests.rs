@@ -201,3 +201,30 @@ async fn trait_and_sync_paths_share_state() {
     assert!(limiter.try_capacity().is_err());
     drop((held, permit));
 }
+
+/// Threads racing for one account's lock on a busy machine: a plan with room for a
+/// thousand requests within any microsecond refuses none of them. (With the clock read
+/// before the lock, a thread that waited for it arrived "in the past" and was refused.)
+#[test]
+fn contention_never_looks_like_a_rate_overrun() {
+    let limiter = Arc::new(LocalLimiter::new(1_000_000));
+    let spec = LimitSpec::new(1_000_000, 1e9, 1000);
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let limiter = Arc::clone(&limiter);
+            std::thread::spawn(move || {
+                let mut refused = 0;
+                for _ in 0..20_000 {
+                    match limiter.try_admit("acc_busy", spec) {
+                        Ok(admission) => drop(admission),
+                        Err(Refusal::Rate { .. }) => refused += 1,
+                        Err(other) => panic!("{other:?}"),
+                    }
+                }
+                refused
+            })
+        })
+        .collect();
+    let refused: u32 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(refused, 0, "rate refusals under contention alone");
+}
