@@ -74,9 +74,10 @@ pub fn item_query(item: &Value) -> Result<RawQuery, ApiError> {
 }
 
 /// The fields an item of each endpoint may hold: its sync call's parameters (the reserved
-/// `render_js` and `screenshot` included, which are `501` as there).
-fn known_fields(endpoint: BatchEndpoint) -> &'static [&'static str] {
-    const LOCALE: [&str; 7] = [
+/// `render_js` and `screenshot` included, which are `501` as there). The OpenAPI body
+/// schema lists the same fields from here.
+pub fn item_fields(endpoint: BatchEndpoint) -> &'static [&'static str] {
+    const PRODUCT: [&str; 7] = [
         "query",
         "domain",
         "language",
@@ -87,18 +88,18 @@ fn known_fields(endpoint: BatchEndpoint) -> &'static [&'static str] {
     ];
     const SEARCH: [&str; 10] = [
         "query",
+        "sort_by",
+        "start_page",
+        "pages",
         "domain",
         "language",
         "country",
         "add_html",
         "render_js",
         "screenshot",
-        "sort_by",
-        "start_page",
-        "pages",
     ];
     match endpoint {
-        BatchEndpoint::Product => &LOCALE,
+        BatchEndpoint::Product => &PRODUCT,
         BatchEndpoint::Search => &SEARCH,
     }
 }
@@ -109,7 +110,7 @@ pub fn item_params(endpoint: BatchEndpoint, item: &Value) -> Result<ItemParams, 
     if let Value::Object(fields) = item {
         if let Some(unknown) = fields
             .keys()
-            .find(|k| *k != "api_key" && !known_fields(endpoint).contains(&k.as_str()))
+            .find(|k| *k != "api_key" && !item_fields(endpoint).contains(&k.as_str()))
         {
             return Err(ApiError::param(
                 unknown,

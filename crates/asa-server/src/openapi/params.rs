@@ -132,9 +132,12 @@ fn languages_by_domain() -> Value {
 /// that endpoint's parameters with the same rules as its query string (plus JSON numbers
 /// and booleans where the parameter is one).
 pub fn batch_create_schema() -> Value {
-    let variant = |endpoint: &str, path: &str, names: &[&str]| {
+    use crate::batches::create::item_fields;
+    use asa_store::batch::BatchEndpoint;
+    let variant = |endpoint: BatchEndpoint, path: &str| {
         let mut props = serde_json::Map::new();
-        for name in names {
+        // The reserved `render_js` and `screenshot` have no schema: any value is a 501.
+        for name in item_fields(endpoint) {
             let Some(mut schema) = schema_for(path, name) else {
                 continue;
             };
@@ -151,7 +154,7 @@ pub fn batch_create_schema() -> Value {
             "type": "object",
             "required": ["endpoint", "items"],
             "properties": {
-                "endpoint": {"type": "string", "enum": [endpoint]},
+                "endpoint": {"type": "string", "enum": [endpoint.as_str()]},
                 "items": {
                     "type": "array",
                     "minItems": 1,
@@ -174,17 +177,10 @@ pub fn batch_create_schema() -> Value {
             },
         })
     };
-    let locale = ["domain", "language", "country", "add_html"];
-    let product: Vec<&str> = ["query"].iter().chain(locale.iter()).copied().collect();
-    let search: Vec<&str> = ["query", "sort_by", "start_page", "pages"]
-        .iter()
-        .chain(locale.iter())
-        .copied()
-        .collect();
     json!({
         "oneOf": [
-            variant("amazon.product", "/api/v1/amazon/product", &product),
-            variant("amazon.search", "/api/v1/amazon/search", &search),
+            variant(BatchEndpoint::Product, "/api/v1/amazon/product"),
+            variant(BatchEndpoint::Search, "/api/v1/amazon/search"),
         ]
     })
 }
