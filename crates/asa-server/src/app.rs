@@ -160,6 +160,7 @@ fn upstream_config(config: &Config, template: Option<String>) -> asa_upstream::U
         attempt_timeout: config.upstream.attempt_timeout.min(config.upstream.timeout),
         max_attempts: config.upstream.max_attempts,
         body_cap: config.upstream.body_cap,
+        pages_at_once: config.upstream.pages_at_once,
         engine: config.upstream.engine,
         session_requests: config.upstream.session_requests,
         challenge_cooldown: config.upstream.challenge_cooldown,

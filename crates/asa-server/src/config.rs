@@ -68,6 +68,10 @@ pub struct UpstreamSection {
     pub max_attempts: u32,
     /// Largest page accepted, in bytes (decoded).
     pub body_cap: usize,
+    /// Pages downloaded and extracted at once on this node (the others wait, their bodies
+    /// unread): bounds the memory of pages however many requests are in flight. 0: twice
+    /// the cores.
+    pub pages_at_once: usize,
     /// `standard` (reqwest + rustls, always built) or `browser` (browser TLS and HTTP/2
     /// fingerprints; needs a build with the `browser` cargo feature).
     pub engine: asa_upstream::Engine,
@@ -195,6 +199,7 @@ impl Default for UpstreamSection {
             attempt_timeout: Duration::from_secs(20),
             max_attempts: 4,
             body_cap: 8 * 1024 * 1024,
+            pages_at_once: 0,
             engine: asa_upstream::Engine::Standard,
             session_requests: 1,
             challenge_cooldown: Duration::ZERO,

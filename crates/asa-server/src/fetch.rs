@@ -27,6 +27,7 @@ pub struct Fetched {
     pub source_status: Option<u16>,
     pub resolved_url: Option<String>,
     pub extractor: serde_json::Value,
+    /// The page as fetched, kept only when `add_html` asks for it (empty otherwise).
     pub body: Bytes,
 }
 
@@ -150,7 +151,13 @@ async fn run(
                 source_status,
                 resolved_url: Some(final_url),
                 extractor,
-                body: delivered.body,
+                // Only `add_html` answers need the page from here on; letting it go now
+                // keeps a request's memory small while it is settled and traced.
+                body: if locale.add_html {
+                    delivered.body
+                } else {
+                    Bytes::new()
+                },
             }
         }
         Err(e) => {

@@ -18,6 +18,12 @@ pub struct UpstreamConfig {
     pub max_attempts: u32,
     /// Largest decoded body accepted, enforced while streaming it.
     pub body_cap: usize,
+    /// Pages downloaded and judged at once, over all requests: an answer waits for a slot
+    /// (its body unread, held back by TCP flow control) before its body is read, and keeps
+    /// it until its judge is done. This bounds the memory of page bodies to about
+    /// `pages_at_once x page size` however many requests are in flight, and keeps the
+    /// blocking pool to the work the cores can do. 0: twice the available cores.
+    pub pages_at_once: usize,
     /// Proxy URLs (`http://`, `https://`, `socks5://`, `socks5h://`, optional userinfo,
     /// optional `#id`) per upper-case ISO country, or under `"default"` for countries
     /// without a pool of their own. No pool and no default: attempts go out directly.
@@ -55,6 +61,7 @@ impl Default for UpstreamConfig {
             attempt_timeout: Duration::from_secs(15),
             max_attempts: 4,
             body_cap: 8 * 1024 * 1024,
+            pages_at_once: 0,
             proxies: HashMap::new(),
             bench_after: 3,
             bench_for: Duration::from_secs(60),
@@ -81,6 +88,7 @@ impl std::fmt::Debug for UpstreamConfig {
             .field("attempt_timeout", &self.attempt_timeout)
             .field("max_attempts", &self.max_attempts)
             .field("body_cap", &self.body_cap)
+            .field("pages_at_once", &self.pages_at_once)
             .field("proxy_pools", &pools)
             .field("bench_after", &self.bench_after)
             .field("bench_for", &self.bench_for)
@@ -111,6 +119,14 @@ pub enum UpstreamError {
 }
 
 impl UpstreamConfig {
+    /// [`pages_at_once`](Self::pages_at_once) with 0 resolved to twice the cores.
+    pub fn page_slots(&self) -> usize {
+        match self.pages_at_once {
+            0 => 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
+
     pub(crate) fn validate(&self) -> Result<(), UpstreamError> {
         let sample = self.url_template.replace("{domain}", "com");
         let url = url::Url::parse(&sample).map_err(|e| UpstreamError::Template(e.to_string()))?;

@@ -1,10 +1,11 @@
 //! One attempt's HTTP exchange through one exit: the request with the session's
-//! profile, headers and cookie jar, redirects followed by hand, and the decoded body
-//! streamed under the size cap. Engine-neutral: the exit's client does the HTTP.
+//! profile, headers and cookie jar, redirects followed by hand ([`Exchange::answer`]),
+//! then the decoded body streamed under the size cap ([`Exchange::body`]); the fetch
+//! loop takes a page slot between the two. Engine-neutral: the exit's client does the HTTP.
 
 use crate::attempt::Outcome;
-use crate::engine::ExitClient;
 pub(crate) use crate::engine::Failure;
+use crate::engine::{Answer, ExitClient};
 use crate::profile::Profile;
 use bytes::{Bytes, BytesMut};
 use reqwest::cookie::{CookieStore, Jar};
@@ -42,12 +43,13 @@ pub(crate) struct Exchange<'a> {
 }
 
 impl Exchange<'_> {
-    /// Fetches `progress.url`, following redirects, and returns the decoded body of the
-    /// final answer. Progress is updated as it goes, so a timeout still shows how far it got.
-    pub(crate) async fn run(&self, progress: &mut Progress) -> Result<Bytes, Failure> {
+    /// Asks for `progress.url`, following redirects, and returns the final answer with its
+    /// body still unread. Progress is updated as it goes, so a timeout still shows how far
+    /// it got.
+    pub(crate) async fn answer(&self, progress: &mut Progress) -> Result<Answer, Failure> {
         loop {
             let cookies = self.jar.cookies(&progress.url);
-            let mut response = self
+            let response = self
                 .client
                 .get(self.profile, &progress.url, self.headers, cookies)
                 .await?;
@@ -74,18 +76,50 @@ impl Exchange<'_> {
                     return Err(too_large(self.body_cap, Some(len)));
                 }
             }
-            let mut body = BytesMut::new();
-            loop {
-                let chunk = response.chunk().await?;
-                let Some(chunk) = chunk else { break };
-                progress.bytes += chunk.len() as u64;
-                if body.len() + chunk.len() > self.body_cap {
-                    return Err(too_large(self.body_cap, None));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            return Ok(body.freeze());
+            return Ok(response);
         }
+    }
+
+    /// Reads the decoded body of `answer` under the cap, copying it once. With a known
+    /// length the buffer has that size from the start; otherwise (a compressed answer) the
+    /// decoder's chunks are kept as they come and joined once into a buffer of the exact
+    /// size (a growing buffer would copy a big page several times and reserve up to
+    /// twice its size).
+    pub(crate) async fn body(
+        &self,
+        mut answer: Answer,
+        progress: &mut Progress,
+    ) -> Result<Bytes, Failure> {
+        let known = answer.content_length().map(|n| n as usize);
+        let mut sized = BytesMut::with_capacity(known.unwrap_or(0));
+        let mut chunks: Vec<Bytes> = Vec::new();
+        let mut len = 0usize;
+        while let Some(chunk) = answer.chunk().await? {
+            progress.bytes += chunk.len() as u64;
+            len += chunk.len();
+            if len > self.body_cap {
+                return Err(too_large(self.body_cap, None));
+            }
+            if len <= sized.capacity() {
+                sized.extend_from_slice(&chunk);
+            } else {
+                chunks.push(chunk);
+            }
+        }
+        if chunks.is_empty() {
+            return Ok(sized.freeze());
+        }
+        if sized.is_empty() && chunks.len() == 1 {
+            return Ok(chunks.pop().unwrap_or_default());
+        }
+        // The length was unknown (or wrong): one join of everything read.
+        let mut body = BytesMut::with_capacity(len);
+        body.extend_from_slice(&sized);
+        drop(sized);
+        for chunk in chunks.drain(..) {
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
 
     fn next_hop(&self, progress: &Progress, headers: &HeaderMap) -> Result<Url, Failure> {

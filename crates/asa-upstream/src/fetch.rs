@@ -4,14 +4,16 @@
 use crate::attempt::{Attempt, Outcome};
 use crate::config::{UpstreamConfig, UpstreamError};
 use crate::engine::Engine;
-use crate::exchange::{Exchange, Progress};
+use crate::exchange::{Exchange, Failure, Progress};
 use crate::judge::{final_error, Delivered, Ending, Fetched, Judge, Verdict};
 use crate::profile::Rotation;
 use crate::proxy::{Exit, ExitResult, Exits, NoExit, ProxyHealth, Route, DIRECT};
 use crate::session::{self, Session, Sessions, Via};
 use crate::target::{locale_cookie, page_url, FetchRequest};
+use bytes::Bytes;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::timeout_at;
 use tracing::Instrument;
 use url::Url;
@@ -22,6 +24,9 @@ pub struct Upstream {
     cfg: UpstreamConfig,
     exits: Exits,
     sessions: Sessions,
+    /// Page slots ([`UpstreamConfig::pages_at_once`]): held from reading a body until its
+    /// judge is done.
+    pages: Arc<Semaphore>,
 }
 
 /// Shows the template and proxy ids with their addresses, never credentials.
@@ -70,10 +75,12 @@ impl Upstream {
         cfg.validate()?;
         let exits = Exits::from_config(&cfg)?;
         let sessions = Sessions::new(Rotation::new(cfg.engine));
+        let pages = Arc::new(Semaphore::new(cfg.page_slots()));
         Ok(Upstream {
             cfg,
             exits,
             sessions,
+            pages,
         })
     }
 
@@ -292,7 +299,6 @@ impl Upstream {
         };
         let start = Instant::now();
         let own_deadline = start + self.cfg.attempt_timeout;
-        let cut_by_deadline = deadline <= own_deadline;
         let attempt_deadline = own_deadline.min(deadline);
 
         let Ok(parsed) = Url::parse(url) else {
@@ -315,18 +321,22 @@ impl Upstream {
             max_redirects: self.cfg.max_redirects,
         };
         let mut progress = Progress::new(parsed);
-        let result = timeout_at(attempt_deadline.into(), exchange.run(&mut progress)).await;
+        let (result, waited) = self
+            .exchange(&exchange, &mut progress, attempt_deadline, deadline)
+            .await;
 
-        record.latency_ms = start.elapsed().as_millis() as u64;
+        // The wait for a page slot is ours, not the exit's.
+        record.latency_ms = start.elapsed().saturating_sub(waited).as_millis() as u64;
         record.status = progress.status;
         record.bytes = progress.bytes;
         if progress.hops > 0 {
             record.final_url = Some(progress.url.to_string());
         }
-        let body = match result {
-            Err(_) => {
+        let (body, _slot) = match result {
+            Err(cut) => {
                 record.outcome = Outcome::Timeout;
-                record.error = Some(if cut_by_deadline {
+                let by_deadline = cut == Cut::Deadline;
+                record.error = Some(if by_deadline {
                     "overall deadline reached".to_string()
                 } else {
                     format!(
@@ -334,7 +344,7 @@ impl Upstream {
                         self.cfg.attempt_timeout.as_millis()
                     )
                 });
-                if cut_by_deadline {
+                if by_deadline {
                     // A cut by the request's budget says nothing about the exit.
                     taken.record(ExitResult::Neutral);
                     return (record, Step::DeadlineHit);
@@ -358,7 +368,7 @@ impl Upstream {
                 taken.record(health);
                 return (record, Step::Retry(None, ending));
             }
-            Ok(Ok(body)) => body,
+            Ok(Ok(read)) => read,
         };
         taken.record(ExitResult::Reached);
 
@@ -416,6 +426,57 @@ impl Upstream {
                 (record, Step::Retry(Some(value), Ending::Refused))
             }
         }
+    }
+}
+
+/// Which budget cut an exchange short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    Attempt,
+    Deadline,
+}
+
+/// An exchange's outcome: the body with the page slot it holds, an HTTP-level failure, or
+/// a cut by one of the budgets.
+type Exchanged = Result<Result<(Bytes, OwnedSemaphorePermit), Failure>, Cut>;
+
+impl Upstream {
+    /// Runs one exchange: the answer under the attempt's budget, then a page slot (waited
+    /// for under the request's overall deadline only: local work queued is not the exit's
+    /// slowness), then the body under the attempt's budget pushed back by that wait.
+    /// Returns how long the slot was waited for.
+    async fn exchange(
+        &self,
+        exchange: &Exchange<'_>,
+        progress: &mut Progress,
+        attempt_deadline: Instant,
+        deadline: Instant,
+    ) -> (Exchanged, Duration) {
+        let cut = |at: Instant| {
+            if at >= deadline {
+                Cut::Deadline
+            } else {
+                Cut::Attempt
+            }
+        };
+        let answer = match timeout_at(attempt_deadline.into(), exchange.answer(progress)).await {
+            Err(_) => return (Err(cut(attempt_deadline)), Duration::ZERO),
+            Ok(Err(failure)) => return (Ok(Err(failure)), Duration::ZERO),
+            Ok(Ok(answer)) => answer,
+        };
+        let asked = Instant::now();
+        let slot = match timeout_at(deadline.into(), self.pages.clone().acquire_owned()).await {
+            Ok(Ok(slot)) => slot,
+            // The semaphore is never closed; a deadline passed while waiting is the budget's.
+            _ => return (Err(Cut::Deadline), asked.elapsed()),
+        };
+        let waited = asked.elapsed();
+        let body_deadline = (attempt_deadline + waited).min(deadline);
+        let read = match timeout_at(body_deadline.into(), exchange.body(answer, progress)).await {
+            Err(_) => Err(cut(body_deadline)),
+            Ok(body) => Ok(body.map(|b| (b, slot))),
+        };
+        (read, waited)
     }
 }
 

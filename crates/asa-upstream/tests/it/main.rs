@@ -3,6 +3,7 @@
 
 mod failures;
 mod fingerprints;
+mod pages;
 mod requests;
 mod retries;
 mod sessions;
