@@ -4,6 +4,7 @@
 //! once seen: they come only from authenticated keys, so the map is bounded by the accounts
 //! that exist, and an entry is a few dozen bytes.
 
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -30,11 +31,36 @@ pub struct LocalLimiter {
     /// Fx hashing: account ids come from our own key store, not from callers, so there is
     /// no collision flooding to defend against, and SipHash would double the check's cost.
     accounts: DashMap<String, Arc<Slots>, FxBuildHasher>,
-    global: Arc<Slots>,
+    global: Arc<GlobalSlots>,
     global_capacity: u32,
 }
 
-/// One account's (or the global ceiling's) state behind one lock: the decision reads and
+/// The node's capacity ceiling: every request passes it, so it is two atomics rather
+/// than a lock all requests would queue on.
+#[derive(Debug, Default)]
+struct GlobalSlots {
+    in_flight: AtomicU32,
+    /// Moving average of how long a slot is held, in nanoseconds (for `Retry-After`).
+    hold_average: AtomicU64,
+}
+
+impl GlobalSlots {
+    fn release(&self) {
+        // Saturating: a release never takes the count below zero.
+        let _ = self
+            .in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    }
+}
+
+/// Whose slot a lease holds.
+#[derive(Debug)]
+enum Held {
+    Account(Arc<Slots>),
+    Global(Arc<GlobalSlots>),
+}
+
+/// One account's state behind one lock: the decision reads and
 /// writes it all at once, so rate and concurrency are checked atomically.
 #[derive(Debug, Default)]
 struct Slots {
@@ -118,7 +144,7 @@ impl LocalLimiter {
         })?;
         Ok(Admission {
             lease: Lease::Local(LocalLease {
-                slots,
+                slots: Held::Account(slots),
                 started,
                 rate_token: interval,
                 refunded: false,
@@ -130,18 +156,27 @@ impl LocalLimiter {
     /// A global slot without the async wrapper.
     pub fn try_capacity(&self) -> Result<CapacityPermit, Refusal> {
         let started = Instant::now();
-        {
-            let mut state = self.global.lock();
-            if state.in_flight >= self.global_capacity {
-                return Err(Refusal::Capacity {
-                    retry_after: estimate(&state),
-                });
-            }
-            state.in_flight += 1;
+        let cap = self.global_capacity;
+        let taken = self
+            .global
+            .in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < cap).then_some(n + 1)
+            });
+        if let Err(in_flight) = taken {
+            let hold = self.global.hold_average.load(Ordering::Relaxed);
+            return Err(Refusal::Capacity {
+                retry_after: Duration::from_nanos(hold_estimate(
+                    hold,
+                    in_flight,
+                    UNKNOWN_HOLD.as_nanos() as u64,
+                    MIN_ESTIMATE.as_nanos() as u64,
+                )),
+            });
         }
         Ok(CapacityPermit {
             lease: Lease::Local(LocalLease {
-                slots: Arc::clone(&self.global),
+                slots: Held::Global(Arc::clone(&self.global)),
                 started,
                 rate_token: 0,
                 refunded: false,
@@ -151,7 +186,7 @@ impl LocalLimiter {
 
     /// Slots of the global ceiling in use now.
     pub fn capacity_in_flight(&self) -> u32 {
-        self.global.lock().in_flight
+        self.global.in_flight.load(Ordering::Acquire)
     }
 
     pub fn usage_now(&self, account: &str, spec: LimitSpec) -> Usage {
@@ -198,7 +233,7 @@ impl Limiter for LocalLimiter {
 /// A held in-process slot; dropping it gives the slot back and records how long it was held.
 #[derive(Debug)]
 pub(crate) struct LocalLease {
-    slots: Arc<Slots>,
+    slots: Held,
     started: Instant,
     /// The emission interval its admission added to the account's TAT (0 for capacity).
     rate_token: u64,
@@ -209,10 +244,14 @@ impl LocalLease {
     /// Frees the slot and takes back the TAT step its admission made; the hold time of a
     /// request that never ran is not a sample.
     pub(crate) fn refund(mut self) {
-        let mut state = self.slots.lock();
-        state.tat = state.tat.saturating_sub(self.rate_token);
-        state.in_flight = state.in_flight.saturating_sub(1);
-        drop(state);
+        match &self.slots {
+            Held::Account(slots) => {
+                let mut state = slots.lock();
+                state.tat = state.tat.saturating_sub(self.rate_token);
+                state.in_flight = state.in_flight.saturating_sub(1);
+            }
+            Held::Global(global) => global.release(),
+        }
         self.refunded = true;
     }
 }
@@ -223,9 +262,22 @@ impl Drop for LocalLease {
             return;
         }
         let held = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        let mut state = self.slots.lock();
-        state.in_flight = state.in_flight.saturating_sub(1);
-        state.hold_average = blend_hold(state.hold_average, held);
+        match &self.slots {
+            Held::Account(slots) => {
+                let mut state = slots.lock();
+                state.in_flight = state.in_flight.saturating_sub(1);
+                state.hold_average = blend_hold(state.hold_average, held);
+            }
+            Held::Global(global) => {
+                global.release();
+                let _ =
+                    global
+                        .hold_average
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |avg| {
+                            Some(blend_hold(avg, held))
+                        });
+            }
+        }
     }
 }
 

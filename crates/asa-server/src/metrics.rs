@@ -1,6 +1,10 @@
 //! `/metrics` in the Prometheus text format: counters and histograms the request path
 //! records, plus gauges read at scrape time (trace queue, proxy health). One registry per
 //! server, so several servers in one process (tests) keep their own figures.
+//!
+//! The registry is sharded by thread: a request records into its worker thread's shard,
+//! so recording never waits on another thread's request (no global lock on the hot
+//! path); a scrape merges the shards.
 
 use crate::state::AppState;
 use axum::extract::State;
@@ -8,7 +12,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -19,17 +23,51 @@ const BUCKETS: [f64; 14] = [
 
 type Labels = Vec<(&'static str, String)>;
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Histogram {
     counts: [u64; BUCKETS.len()],
     sum: f64,
     count: u64,
 }
 
+impl Histogram {
+    fn add(&mut self, other: &Histogram) {
+        for (a, b) in self.counts.iter_mut().zip(other.counts) {
+            *a += b;
+        }
+        self.sum += other.sum;
+        self.count += other.count;
+    }
+}
+
+/// More shards than a node has worker threads, so threads rarely share one.
+const SHARDS: usize = 32;
+
 #[derive(Default)]
+struct Shard {
+    counters: BTreeMap<(&'static str, Labels), u64>,
+    histograms: BTreeMap<(&'static str, Labels), Histogram>,
+}
+
 pub struct Metrics {
-    counters: Mutex<BTreeMap<(&'static str, Labels), u64>>,
-    histograms: Mutex<BTreeMap<(&'static str, Labels), Histogram>>,
+    shards: Vec<Mutex<Shard>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+/// The calling thread's shard, handed out round-robin on its first use.
+fn shard_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    }
+    SHARD.with(|s| *s)
 }
 
 /// Names and help texts, so the exposition is self-describing.
@@ -69,19 +107,28 @@ const HELP: &[(&str, &str, &str)] = &[
         "histogram",
         "Time the extractor spent on one page",
     ),
+    (
+        "asa_stage_duration_seconds",
+        "histogram",
+        "Time a request spent in one stage of the pipeline: auth (key and account lookup), limits (rate, concurrency, capacity), ledger (reserve and settle credits), trace (metrics and the trace handed to its writer)",
+    ),
 ];
 
 impl Metrics {
-    pub fn count(&self, name: &'static str, labels: Labels, by: u64) {
-        if let Ok(mut c) = self.counters.lock() {
-            *c.entry((name, labels)).or_insert(0) += by;
+    fn with_shard(&self, f: impl FnOnce(&mut Shard)) {
+        if let Ok(mut shard) = self.shards[shard_index()].lock() {
+            f(&mut shard);
         }
+    }
+
+    pub fn count(&self, name: &'static str, labels: Labels, by: u64) {
+        self.with_shard(|s| *s.counters.entry((name, labels)).or_insert(0) += by);
     }
 
     pub fn observe(&self, name: &'static str, labels: Labels, d: Duration) {
         let secs = d.as_secs_f64();
-        if let Ok(mut h) = self.histograms.lock() {
-            let h = h.entry((name, labels)).or_default();
+        self.with_shard(|s| {
+            let h = s.histograms.entry((name, labels)).or_default();
             for (i, bound) in BUCKETS.iter().enumerate() {
                 if secs <= *bound {
                     h.counts[i] += 1;
@@ -89,46 +136,70 @@ impl Metrics {
             }
             h.sum += secs;
             h.count += 1;
-        }
+        });
+    }
+
+    /// Observes the time since `since` under `asa_stage_duration_seconds{stage}`.
+    pub fn stage(&self, stage: &'static str, since: std::time::Instant) {
+        self.observe(
+            "asa_stage_duration_seconds",
+            vec![("stage", stage.to_string())],
+            since.elapsed(),
+        );
     }
 
     /// The counter's value (tests read it).
     pub fn counter(&self, name: &'static str, labels: &[(&'static str, &str)]) -> u64 {
         let wanted: Labels = labels.iter().map(|(k, v)| (*k, v.to_string())).collect();
-        self.counters
-            .lock()
-            .map(|c| c.get(&(name, wanted)).copied().unwrap_or(0))
-            .unwrap_or(0)
+        let key = (name, wanted);
+        self.shards
+            .iter()
+            .filter_map(|s| s.lock().ok().and_then(|s| s.counters.get(&key).copied()))
+            .sum()
+    }
+
+    /// Every shard's figures added up.
+    fn merged(&self) -> Shard {
+        let mut all = Shard::default();
+        for shard in &self.shards {
+            let Ok(shard) = shard.lock() else { continue };
+            for (k, v) in &shard.counters {
+                *all.counters.entry(k.clone()).or_insert(0) += v;
+            }
+            for (k, h) in &shard.histograms {
+                all.histograms.entry(k.clone()).or_default().add(h);
+            }
+        }
+        all
     }
 
     fn render(&self, out: &mut String) {
+        let all = self.merged();
         for (name, kind, help) in HELP {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
             if *kind == "counter" {
-                if let Ok(c) = self.counters.lock() {
-                    for ((n, labels), v) in c.iter().filter(|((n, _), _)| n == name) {
-                        let _ = writeln!(out, "{n}{} {v}", fmt_labels(labels, None));
-                    }
+                for ((n, labels), v) in all.counters.iter().filter(|((n, _), _)| n == name) {
+                    let _ = writeln!(out, "{n}{} {v}", fmt_labels(labels, None));
                 }
-            } else if let Ok(hs) = self.histograms.lock() {
-                for ((n, labels), h) in hs.iter().filter(|((n, _), _)| n == name) {
-                    for (i, bound) in BUCKETS.iter().enumerate() {
-                        let _ = writeln!(
-                            out,
-                            "{n}_bucket{} {}",
-                            fmt_labels(labels, Some(&bound.to_string())),
-                            h.counts[i]
-                        );
-                    }
+                continue;
+            }
+            for ((n, labels), h) in all.histograms.iter().filter(|((n, _), _)| n == name) {
+                for (i, bound) in BUCKETS.iter().enumerate() {
                     let _ = writeln!(
                         out,
                         "{n}_bucket{} {}",
-                        fmt_labels(labels, Some("+Inf")),
-                        h.count
+                        fmt_labels(labels, Some(&bound.to_string())),
+                        h.counts[i]
                     );
-                    let _ = writeln!(out, "{n}_sum{} {}", fmt_labels(labels, None), h.sum);
-                    let _ = writeln!(out, "{n}_count{} {}", fmt_labels(labels, None), h.count);
                 }
+                let _ = writeln!(
+                    out,
+                    "{n}_bucket{} {}",
+                    fmt_labels(labels, Some("+Inf")),
+                    h.count
+                );
+                let _ = writeln!(out, "{n}_sum{} {}", fmt_labels(labels, None), h.sum);
+                let _ = writeln!(out, "{n}_count{} {}", fmt_labels(labels, None), h.count);
             }
         }
     }

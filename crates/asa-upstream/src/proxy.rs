@@ -98,10 +98,14 @@ impl Exit {
         if result == ExitResult::Failed {
             self.failures.fetch_add(1, Ordering::Relaxed);
         }
-        let benchable = self.id != DIRECT;
+        if self.id == DIRECT {
+            // Never benched, so its breaker has nothing to learn; skipping it keeps every
+            // direct request off one shared lock.
+            return;
+        }
         match self
             .breaker
-            .record(result, cfg.bench_after, cfg.bench_for, benchable)
+            .record(result, cfg.bench_after, cfg.bench_for, true)
         {
             Change::Benched => tracing::warn!(
                 proxy_id = %self.id,

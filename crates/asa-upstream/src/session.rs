@@ -8,10 +8,9 @@
 
 use crate::profile::{Profile, Rotation};
 use asa_model::Marketplace;
+use dashmap::DashMap;
 use reqwest::cookie::Jar;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 
 /// Idle sessions kept per marketplace and route; older ones beyond it are retired.
 const MAX_IDLE: usize = 256;
@@ -41,7 +40,9 @@ impl Session {
 }
 
 pub(crate) struct Sessions {
-    idle: Mutex<HashMap<String, Vec<Session>>>,
+    /// Idle sessions per key, in a sharded map: requests on different marketplaces never
+    /// wait on one lock.
+    idle: DashMap<String, Vec<Session>>,
     next_id: AtomicU64,
     rotation: Rotation,
 }
@@ -54,7 +55,7 @@ pub(crate) fn key(m: Marketplace, exit_country: &str) -> String {
 impl Sessions {
     pub(crate) fn new(rotation: Rotation) -> Sessions {
         Sessions {
-            idle: Mutex::new(HashMap::new()),
+            idle: DashMap::new(),
             next_id: AtomicU64::new(1),
             rotation,
         }
@@ -64,8 +65,7 @@ impl Sessions {
     /// `usable` may take the exit (its breaker's probe slot): it is called on candidates
     /// only until one is accepted.
     pub(crate) fn take(&self, key: &str, mut usable: impl FnMut(Via) -> bool) -> Option<Session> {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        let list = idle.get_mut(key)?;
+        let mut list = self.idle.get_mut(key)?;
         let pos = list.iter().rposition(|s| usable(s.via))?;
         Some(list.remove(pos))
     }
@@ -93,8 +93,7 @@ impl Sessions {
             );
             return;
         }
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        let list = idle.entry(key.to_string()).or_default();
+        let mut list = self.idle.entry(key.to_string()).or_default();
         list.push(session);
         if list.len() > MAX_IDLE {
             list.remove(0);
@@ -104,8 +103,7 @@ impl Sessions {
     /// Idle sessions of `key` (for tests and health).
     #[cfg(test)]
     pub(crate) fn idle(&self, key: &str) -> usize {
-        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        idle.get(key).map_or(0, Vec::len)
+        self.idle.get(key).map_or(0, |l| l.len())
     }
 }
 
