@@ -11,19 +11,22 @@
 #   2. the latency asa adds over fetching the same page from the simulator directly, p50 and
 #      p99 at one connection, beside that of nginx (Debian's package) as a plain reverse
 #      proxy to the same simulator, in the same run;
-#   3. INFLIGHT (10,000) requests in flight against a simulator that answers after 5 s:
-#      wrk's errors, the server's answers by status, the most upstream connections seen open
-#      at once, and the server's peak RSS (VmHWM), with 1 MB and with 5 MB pages;
+#   3. INFLIGHT (10,000) requests in flight against a simulator that answers after 5 s,
+#      kept in flight for SLOW_SECS by h2load over HTTP/2 (H2_CONNS connections, each with
+#      INFLIGHT / H2_CONNS streams: 10,000 HTTP/1.1 client connections plus 10,000
+#      upstream ones would pass this machine's hard open-file limit of 20,000): h2load's
+#      errors, the server's answers by status, the most upstream connections seen open at
+#      once, and the server's peak RSS (VmHWM), with 1 MB and with 5 MB pages;
 #   4. billed requests per second on SQLite and PostgreSQL, and batch items per second
 #      (the asa-server `billed_load` example; PostgreSQL when DATABASE_URL is set).
 #
 # Figures 1 and 2 are medians of RUNS runs; each run of figure 3 starts a fresh server so
-# that VmHWM is that run's own peak. It installs wrk and nginx with apt-get when missing.
+# that VmHWM is that run's own peak. It installs wrk, nginx and h2load (nghttp2-client) with apt-get when missing.
 #
 # Usage: bench/run.sh
 # Knobs: RUNS (default 3), SECS (seconds per wrk run of figures 1-2, default 5),
 # INFLIGHT (default 10000), SLOW_SECS (length of a figure-3 run, default 20),
-# SLOW_RUNS (figure-3 runs per page size, default 3), RSS_KILL_MB (the bench stops a
+# SLOW_RUNS (figure-3 runs per page size, default 3), H2_CONNS (default 100), RSS_KILL_MB (the bench stops a
 # server whose RSS passes this, to spare the machine; default 2000), SKIP (a list of
 # figure numbers to skip, e.g. "3 4"), ASA_BIN (skip the build).
 set -euo pipefail
@@ -35,6 +38,7 @@ INFLIGHT="${INFLIGHT:-10000}"
 SLOW_SECS="${SLOW_SECS:-20}"
 SLOW_RUNS="${SLOW_RUNS:-3}"
 RSS_KILL_MB="${RSS_KILL_MB:-2000}"
+H2_CONNS="${H2_CONNS:-100}"
 SKIP=" ${SKIP:-} "
 skip() { [[ "$SKIP" == *" $1 "* ]]; }
 started_at=$(date +%s)
@@ -43,6 +47,7 @@ started_at=$(date +%s)
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v h2load >/dev/null || missing+=(nghttp2-client)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing ${missing[*]} with apt-get" >&2
   export DEBIAN_FRONTEND=noninteractive
@@ -143,11 +148,15 @@ wrk_run() {
   if [ -n "${5:-}" ]; then wrk -t"$t" -c"$c" -d"${s}s" --timeout 60s --latency -H "$5" "$url" >"$out" 2>&1 || true
   else wrk -t"$t" -c"$c" -d"${s}s" --timeout 60s --latency "$url" >"$out" 2>&1 || true; fi
 }
+# h2load's requests and status lines, in one phrase.
+h2_summary() {
+  awk '/^requests:/ {gsub(",",""); r=$4 " done, " $8 " failed, " $10 " errored, " $12 " timed out"}
+       /^status codes:/ {gsub(",",""); s=$3 " 2xx, " $5 " 3xx, " $7 " 4xx, " $9 " 5xx"}
+       END {printf "%s (%s) in the window", r, s}' "$1"
+}
 wrk_p() { to_ms "$(awk -v q="$2%" '$1==q {print $2}' "$1")"; }
 wrk_rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
-wrk_done() { awk '/requests in/ {print $1}' "$1"; }
 wrk_non2xx() { awk '/Non-2xx/ {print $NF}' "$1" | grep . || echo 0; }
-wrk_sockerr() { awk '/Socket errors/ {gsub(",",""); print $4+$6+$8+$10}' "$1" | grep . || echo 0; }
 
 page_path="/amazon.com/dp/B000LQXC2Q?th=1&psc=1"
 api_path="/api/v1/amazon/product?query=B000LQXC2Q"
@@ -202,6 +211,7 @@ EOF
   wrk_run "$tmp/warm" 4 2 "$api" "$auth"; wrk_run "$tmp/warm" 4 1 "$proxied"
 
   t_rps=(); t_cpu=(); t_p50=(); t_p99=(); s_total=(); s_up=(); s_ex=(); s_rest=(); s_cpu=()
+  s_auth=(); s_limits=(); s_ledger=(); s_trace=(); s_http=()
   d50=(); d99=(); n50=(); n99=(); a50=(); a99=(); na50=(); na99=(); aa50=(); aa99=()
   for r in $(seq 1 "$RUNS"); do
     if ! skip 2; then
@@ -211,10 +221,12 @@ EOF
       c0=$(cpu_ticks "$srv_pid"); q0=$(metric asa_request_duration_seconds_count 'endpoint="amazon.product"')
       rt0=$(metric asa_request_duration_seconds_sum 'endpoint="amazon.product"')
       up0=$(metric asa_upstream_duration_seconds_sum); ex0=$(metric asa_extraction_duration_seconds_sum)
+      for st in auth limits ledger trace; do eval "st0_$st=\$(metric asa_stage_duration_seconds_sum 'stage=\"$st\"')"; done
       wrk_run "$tmp/a" 1 "$SECS" "$api" "$auth"
       c1=$(cpu_ticks "$srv_pid"); q1=$(metric asa_request_duration_seconds_count 'endpoint="amazon.product"')
       rt1=$(metric asa_request_duration_seconds_sum 'endpoint="amazon.product"')
       up1=$(metric asa_upstream_duration_seconds_sum); ex1=$(metric asa_extraction_duration_seconds_sum)
+      for st in auth limits ledger trace; do eval "st1_$st=\$(metric asa_stage_duration_seconds_sum 'stage=\"$st\"')"; done
       d50+=("$(wrk_p "$tmp/d" 50)"); d99+=("$(wrk_p "$tmp/d" 99)")
       n50+=("$(wrk_p "$tmp/n" 50)"); n99+=("$(wrk_p "$tmp/n" 99)")
       a50+=("$(wrk_p "$tmp/a" 50)"); a99+=("$(wrk_p "$tmp/a" 99)")
@@ -226,8 +238,15 @@ EOF
       # The upstream histogram covers the whole fetch, the extractor's judging included.
       s_up+=("$(calc "($up1 - $up0 - ($ex1 - $ex0)) * 1000 / $q")")
       s_ex+=("$(calc "($ex1 - $ex0) * 1000 / $q")")
-      s_rest+=("$(calc "($rt1 - $rt0 - ($up1 - $up0)) * 1000 / $q")")
+      s_auth+=("$(calc "($st1_auth - $st0_auth) * 1000 / $q")")
+      s_limits+=("$(calc "($st1_limits - $st0_limits) * 1000 / $q")")
+      s_ledger+=("$(calc "($st1_ledger - $st0_ledger) * 1000 / $q")")
+      s_trace+=("$(calc "($st1_trace - $st0_trace) * 1000 / $q")")
+      # In the handler but in no stage: parameters, JSON, glue.
+      s_rest+=("$(calc "($rt1 - $rt0 - ($up1 - $up0) - ($st1_auth - $st0_auth) - ($st1_limits - $st0_limits) - ($st1_ledger - $st0_ledger)) * 1000 / $q")")
       s_cpu+=("$(calc "($c1 - $c0) * 1000 / $clk_tck / $q")")
+      # CPU outside the handler and the trace: HTTP parsing and writing, the runtime.
+      s_http+=("$(calc "max(0, ($c1 - $c0) / $clk_tck - ($rt1 - $rt0) - ($st1_trace - $st0_trace)) * 1000 / $q")")
     fi
     if ! skip 1; then
       c0=$(cpu_ticks "$srv_pid"); q0=$(metric asa_request_duration_seconds_count 'endpoint="amazon.product"')
@@ -249,7 +268,8 @@ EOF
   fi
   if ! skip 2; then
     rows+=("| 1 | asa server CPU per request at 1 connection (user+sys) | $(fmt "$(median "${s_cpu[@]}")") ms | |")
-    rows+=("| 1 | time per request at 1 connection (server histograms) | $(fmt "$(median "${s_total[@]}")") ms | upstream fetch (connect, simulator, download, decompression) $(fmt "$(median "${s_up[@]}")") ms, extraction $(fmt "$(median "${s_ex[@]}")") ms, rest (key, limits, ledger, trace, HTTP) $(fmt "$(median "${s_rest[@]}")") ms |")
+    rows+=("| 1 | time per request at 1 connection (server histograms) | $(fmt "$(median "${s_total[@]}")") ms | parse + key lookup $(fmt "$(median "${s_auth[@]}")") ms, limits $(fmt "$(median "${s_limits[@]}")") ms, ledger (reserve + charge) $(fmt "$(median "${s_ledger[@]}")") ms, upstream fetch (connect, simulator, download, decompression) $(fmt "$(median "${s_up[@]}")") ms, extraction $(fmt "$(median "${s_ex[@]}")") ms, rest of the handler (parameters, JSON) $(fmt "$(median "${s_rest[@]}")") ms; after the answer: trace $(fmt "$(median "${s_trace[@]}")") ms |")
+    rows+=("| 1 | server CPU per request outside the handler at 1 connection (HTTP parse/write, runtime) | $(fmt "$(median "${s_http[@]}")") ms | CPU per request minus handler and trace time |")
     rows+=("| 2 | simulator direct, 1 connection, p50 / p99 | $(fmt "$(median "${d50[@]}")") / $(fmt "$(median "${d99[@]}")") ms | |")
     rows+=("| 2 | nginx added latency, p50 / p99 | $(fmt "$(median "${na50[@]}")") / $(fmt "$(median "${na99[@]}")") ms | nginx p50 / p99 $(fmt "$(median "${n50[@]}")") / $(fmt "$(median "${n99[@]}")") ms |")
     rows+=("| 2 | asa added latency, p50 / p99 | $(fmt "$(median "${aa50[@]}")") / $(fmt "$(median "${aa99[@]}")") ms | asa p50 / p99 $(fmt "$(median "${a50[@]}")") / $(fmt "$(median "${a99[@]}")") ms |")
@@ -284,7 +304,8 @@ if ! skip 3; then
         done
       ) &
       sampler=$!
-      wrk_run "$dir/wrk" "$INFLIGHT" "$SLOW_SECS" "$api" "Authorization: Bearer $key"
+      h2load -D "$SLOW_SECS" -c "$H2_CONNS" -m $(( INFLIGHT / H2_CONNS )) \
+        -H "authorization: Bearer $key" "$api" >"$dir/h2load" 2>&1 || true
       sleep 1
       hwm=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$srv_pid/status" 2>/dev/null || echo "-")
       statuses=$( (curl -sf "http://127.0.0.1:$api_port/metrics" || true) |
@@ -296,14 +317,14 @@ if ! skip 3; then
       [ -f "$dir/killed" ] || hwm="$hwm MB"
       mb=$(( page / 1000000 ))
       hwms+=("${hwm%% *}"); conns+=("$max_conn")
-      runs+=("run $r: peak RSS $hwm, most upstream connections open at once $max_conn, wrk $(wrk_done "$dir/wrk") answers in ${SLOW_SECS} s, $(wrk_non2xx "$dir/wrk") non-2xx, $(wrk_sockerr "$dir/wrk") socket errors, server answers by status: ${statuses:-none}")
+      runs+=("run $r: peak RSS $hwm, most upstream connections open at once $max_conn, h2load $(h2_summary "$dir/h2load"), server answers by status: ${statuses:-none}")
       echo "figure 3, ${page} B pages: one sample a second (time, open upstream connections, server RSS)" >&2
       awk 'NR % 5 == 1' "$dir/samples" >&2
       grep -i 'error\|panic' "$dir/serve.log" | sort | uniq -c | sort -rn | head -5 >&2 || true
       stop_stack
       echo "figure 3: ${mb} MB pages, run $r done (load average $(cut -d' ' -f1 /proc/loadavg))" >&2
     done
-    rows+=("| 3 | $INFLIGHT connections, sim answers after 5 s, $(( page / 1000000 )) MB pages: server peak RSS (VmHWM) | $(median "${hwms[@]}") MB | most upstream connections open at once $(median "${conns[@]}") (median); $(printf '%s; ' "${runs[@]}")server fds when idle $idle_fds, limit $fd_limit |")
+    rows+=("| 3 | $INFLIGHT requests in flight ($H2_CONNS HTTP/2 connections), sim answers after 5 s, $(( page / 1000000 )) MB pages: server peak RSS (VmHWM) | $(median "${hwms[@]}") MB | most upstream connections open at once $(median "${conns[@]}") (median); $(printf '%s; ' "${runs[@]}")server fds when idle $idle_fds, limit $fd_limit |")
   done
 fi
 

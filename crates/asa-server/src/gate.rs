@@ -51,8 +51,10 @@ pub async fn admit(
     caller: &Caller,
     ctx: &mut Ctx,
 ) -> Result<Admission, ApiError> {
+    let started = std::time::Instant::now();
     let spec = spec(caller);
     let decision = state.limiter.admit(&caller.account.id, spec).await;
+    state.metrics.stage("limits", started);
     let result = match &decision {
         Ok(_) => "admitted",
         Err(Refusal::Rate { .. }) => "rate",
@@ -80,7 +82,9 @@ pub async fn admit(
 }
 
 pub async fn capacity(state: &AppState) -> Result<CapacityPermit, ApiError> {
+    let started = std::time::Instant::now();
     let decision = state.limiter.capacity().await;
+    state.metrics.stage("limits", started);
     if decision.is_err() {
         state.metrics.count(
             "asa_limiter_decisions_total",
@@ -140,13 +144,15 @@ pub async fn reserve(
     }
     // Outlives the upstream budget so a live request never sees its reservation expire.
     let ttl = state.config.upstream.timeout + state.config.reservation_grace;
-    ReservationGuard::reserve(
+    let started = std::time::Instant::now();
+    let reserved = ReservationGuard::reserve(
         &state.store,
         &caller.account.id,
         request_id,
         crate::COST_PER_PAGE,
         ttl,
     )
-    .await
-    .map(Some)
+    .await;
+    state.metrics.stage("ledger", started);
+    reserved.map(Some)
 }

@@ -93,6 +93,12 @@ pub struct Recorded {
 
 /// Counts a finished request in the metrics and hands its trace to the sink.
 pub fn record(state: &AppState, r: Recorded) {
+    let started = Instant::now();
+    record_in(state, r);
+    state.metrics.stage("trace", started);
+}
+
+fn record_in(state: &AppState, r: Recorded) {
     let m = &state.metrics;
     m.count(
         "asa_requests_total",

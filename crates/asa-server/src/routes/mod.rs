@@ -65,8 +65,11 @@ impl Ctx {
         headers: &axum::http::HeaderMap,
         uri: &axum::http::Uri,
     ) -> Result<(Caller, RawQuery), ApiError> {
+        let started = std::time::Instant::now();
         let q = RawQuery::parse(uri.query());
-        let caller = crate::auth::authenticate(state, headers, q.api_key.as_deref()).await?;
+        let caller = crate::auth::authenticate(state, headers, q.api_key.as_deref()).await;
+        state.metrics.stage("auth", started);
+        let caller = caller?;
         self.info.account_id = Some(caller.account.id.clone());
         self.info.key_prefix = Some(caller.key.short_prefix.clone());
         Ok((caller, q))

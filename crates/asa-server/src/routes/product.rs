@@ -56,7 +56,9 @@ pub(crate) async fn serve(
     let reservation = gate::reserve(state, caller, request_id).await?;
     let page = fetch::product(state, caller, request_id, params).await;
     ctx.observe(&page);
+    let settling = std::time::Instant::now();
     let settled = settlement.settle(reservation, page.result.is_ok()).await;
+    state.metrics.stage("ledger", settling);
     let mut product = match (page.result, settled) {
         (Err(e), _) | (Ok(_), Err(e)) => return Err(e),
         (Ok(PageResult::Product(p)), Ok(cost)) => {

@@ -173,7 +173,9 @@ async fn fetch_page(
         params.sort_by,
     )
     .await;
+    let settling = std::time::Instant::now();
     let charged = settlement.settle(reservation, page.result.is_ok()).await;
+    state.metrics.stage("ledger", settling);
     Ok((page, charged))
 }
 
