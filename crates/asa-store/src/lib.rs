@@ -12,6 +12,7 @@
 //! - [`types`]: accounts, keys, ledger entries, reservations and charge outcomes.
 //! - [`trace`]: request traces, their filter, and usage by day and key.
 //! - [`payments`]: the [`Payments`] trait auto-top-up collects through, and its default.
+//! - [`session`]: dashboard sign-ins (token hashes, CSRF tokens).
 //! - [`batch`]: batches, their items as a leased work queue, webhook deliveries.
 //! - [`clock`]: the time source, replaceable in tests.
 //! - [`error`]: [`StoreError`] and [`ReserveError`].
@@ -24,6 +25,7 @@ pub mod clock;
 pub mod error;
 pub mod payments;
 mod secret;
+pub mod session;
 mod sql;
 pub mod store;
 pub mod trace;
@@ -35,8 +37,12 @@ use std::time::Duration;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ReserveError, StoreError};
 pub use payments::{InvoiceOnly, PaymentError, PaymentReceipt, PaymentRequest, Payments};
+pub use session::DashboardSession;
 pub use store::Store;
-pub use trace::{Trace, TraceFilter, Usage, UsageRow, UsageTotals};
+pub use trace::{
+    AccountActivity, CodeCount, LatencySummary, Outcome, Trace, TraceFilter, Usage, UsageRow,
+    UsageTotals,
+};
 pub use types::*;
 
 /// At most this many keys per account may be active (not revoked, not in a grace period).

@@ -23,6 +23,19 @@ pub(crate) fn hashes_match(stored: &str, presented: &str) -> bool {
     stored.as_bytes().ct_eq(presented.as_bytes()).into()
 }
 
+/// A dashboard session token (or CSRF token): 256 bits from the CSPRNG, hex.
+pub(crate) fn session_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// SHA-256 of a session token, hex: what the store keeps, so a copy of the database does
+/// not sign anyone in.
+pub(crate) fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
 /// `prefix` + 16 lowercase hex characters.
 pub(crate) fn new_id(prefix: &str) -> String {
     format!("{prefix}{:016x}", rand::thread_rng().next_u64())

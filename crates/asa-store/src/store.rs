@@ -2,7 +2,8 @@
 
 use crate::batch::*;
 use crate::error::{ReserveError, StoreError};
-use crate::trace::{Trace, TraceFilter, Usage};
+use crate::session::DashboardSession;
+use crate::trace::{AccountActivity, CodeCount, LatencySummary, Trace, TraceFilter, Usage};
 use crate::types::*;
 use asa_model::{ApiKey, KeyKind};
 use async_trait::async_trait;
@@ -83,6 +84,37 @@ pub trait Store: Send + Sync {
     async fn sweep_traces(&self, older_than: DateTime<Utc>, batch: u32) -> Result<u64>;
     /// Usage over the last `days` UTC days, today included, per day and key.
     async fn usage(&self, account_id: &str, days: u32) -> Result<Usage>;
+    /// Error answers per UTC day and code over the last `days` days, today included; of one
+    /// account, or of every account with `None`.
+    async fn errors_by_day(&self, account_id: Option<&str>, days: u32) -> Result<Vec<CodeCount>>;
+    /// Success rate and latency percentiles of the requests since `since` (the newest
+    /// [`LatencySummary::SAMPLE`]); of one account, or of every account with `None`.
+    async fn latency_summary(
+        &self,
+        account_id: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<LatencySummary>;
+    /// Requests, errors and credits per account since `since`, ordered by account id.
+    async fn activity(&self, since: DateTime<Utc>) -> Result<Vec<AccountActivity>>;
+
+    // ---- dashboard sessions ----
+
+    /// Signs a browser in for `ttl`: an account session with the key it signed in with, or
+    /// an operator session with neither. Returns the session and its token, which exists
+    /// only here and in the browser's cookie.
+    async fn create_session(
+        &self,
+        account_id: Option<&str>,
+        key_id: Option<&str>,
+        ttl: Duration,
+    ) -> Result<(DashboardSession, String)>;
+    /// The unexpired session a token opens.
+    async fn session(&self, token: &str) -> Result<Option<DashboardSession>>;
+    /// Moves a session to another key of its account (the user rotated the key it used).
+    async fn set_session_key(&self, session_id: &str, key_id: &str) -> Result<()>;
+    async fn delete_session(&self, session_id: &str) -> Result<()>;
+    /// Deletes sessions expired at `now`; returns how many.
+    async fn sweep_sessions(&self, now: DateTime<Utc>) -> Result<u64>;
 
     // ---- batches ----
 

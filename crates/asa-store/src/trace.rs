@@ -42,10 +42,29 @@ pub struct TraceFilter {
     pub account_id: Option<String>,
     pub key_prefix: Option<String>,
     pub since: Option<DateTime<Utc>>,
+    /// Only traces created strictly before this: the next page of a newest-first list.
+    pub before: Option<DateTime<Utc>>,
     /// An error code such as `blocked_by_amazon`.
     pub code: Option<String>,
+    /// e.g. `amazon.product`.
+    pub endpoint: Option<String>,
+    pub outcome: Option<Outcome>,
+    /// Text the stored parameters contain (an ASIN, a search word), ignoring ASCII case.
+    pub text: Option<String>,
+    /// A marketplace TLD (`de`): the `domain` parameter; `com` also matches requests that
+    /// left it at its default.
+    pub domain: Option<String>,
     /// At most this many (capped at [`TraceFilter::MAX_LIMIT`]); 0 means the cap.
     pub limit: u32,
+}
+
+/// A request's outcome as the client saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A 2xx answer.
+    Ok,
+    /// Any other status.
+    Error,
 }
 
 impl TraceFilter {
@@ -122,5 +141,82 @@ impl Usage {
                 .add(row.totals);
         }
         map.into_iter().collect()
+    }
+}
+
+/// Error answers of one UTC day with one code (`None`: an error stored without one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CodeCount {
+    pub date: NaiveDate,
+    pub code: Option<String>,
+    pub requests: i64,
+}
+
+/// Success rate and latency of the requests since some time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct LatencySummary {
+    /// Requests looked at (the newest [`LatencySummary::SAMPLE`] at most).
+    pub requests: i64,
+    /// Of those, 2xx answers.
+    pub ok: i64,
+    pub p50_ms: i64,
+    pub p90_ms: i64,
+    pub p99_ms: i64,
+}
+
+impl LatencySummary {
+    /// The newest requests a summary reads: enough for stable percentiles, cheap to sort.
+    pub const SAMPLE: i64 = 100_000;
+
+    /// From `(latency_ms, ok)` pairs, in any order.
+    pub(crate) fn from_samples(mut samples: Vec<(i64, bool)>) -> LatencySummary {
+        if samples.is_empty() {
+            return LatencySummary::default();
+        }
+        samples.sort_unstable();
+        let at = |p: f64| {
+            // Nearest rank: the smallest value with at least p of the samples at or below it.
+            let rank = ((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
+            samples[rank - 1].0
+        };
+        LatencySummary {
+            requests: samples.len() as i64,
+            ok: samples.iter().filter(|s| s.1).count() as i64,
+            p50_ms: at(0.50),
+            p90_ms: at(0.90),
+            p99_ms: at(0.99),
+        }
+    }
+
+    /// Share of 2xx answers, 0..=1; `None` without requests.
+    pub fn success_rate(&self) -> Option<f64> {
+        (self.requests > 0).then(|| self.ok as f64 / self.requests as f64)
+    }
+}
+
+/// What one account did since some time (the operator's view).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountActivity {
+    /// `None` for requests refused before a key was recognised.
+    pub account_id: Option<String>,
+    pub requests: i64,
+    pub errors: i64,
+    pub credits: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let samples = (1..=100).map(|ms| (ms, ms % 10 != 0)).collect();
+        let s = LatencySummary::from_samples(samples);
+        assert_eq!((s.requests, s.ok), (100, 90));
+        assert_eq!((s.p50_ms, s.p90_ms, s.p99_ms), (50, 90, 99));
+        assert_eq!(s.success_rate(), Some(0.9));
+        let one = LatencySummary::from_samples(vec![(7, false)]);
+        assert_eq!((one.p50_ms, one.p99_ms, one.ok), (7, 7, 0));
+        assert_eq!(LatencySummary::from_samples(vec![]).success_rate(), None);
     }
 }

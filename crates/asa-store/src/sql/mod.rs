@@ -7,6 +7,7 @@ mod accounts;
 mod batches;
 mod keys;
 mod ledger;
+mod sessions;
 mod settle;
 mod store_impl;
 mod traces;

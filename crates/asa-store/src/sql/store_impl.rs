@@ -3,8 +3,9 @@
 use super::SqlStore;
 use crate::batch::*;
 use crate::error::{ReserveError, StoreError};
+use crate::session::DashboardSession;
 use crate::store::Store;
-use crate::trace::{Trace, TraceFilter, Usage};
+use crate::trace::{AccountActivity, CodeCount, LatencySummary, Trace, TraceFilter, Usage};
 use crate::types::*;
 use asa_model::{ApiKey, KeyKind};
 use async_trait::async_trait;
@@ -93,6 +94,39 @@ impl Store for SqlStore {
     }
     async fn usage(&self, account_id: &str, days: u32) -> Result<Usage> {
         self.usage_impl(account_id, days).await
+    }
+    async fn errors_by_day(&self, account_id: Option<&str>, days: u32) -> Result<Vec<CodeCount>> {
+        self.errors_by_day_impl(account_id, days).await
+    }
+    async fn latency_summary(
+        &self,
+        account_id: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<LatencySummary> {
+        self.latency_summary_impl(account_id, since).await
+    }
+    async fn activity(&self, since: DateTime<Utc>) -> Result<Vec<AccountActivity>> {
+        self.activity_impl(since).await
+    }
+    async fn create_session(
+        &self,
+        account_id: Option<&str>,
+        key_id: Option<&str>,
+        ttl: Duration,
+    ) -> Result<(DashboardSession, String)> {
+        self.create_session_impl(account_id, key_id, ttl).await
+    }
+    async fn session(&self, token: &str) -> Result<Option<DashboardSession>> {
+        self.session_impl(token).await
+    }
+    async fn set_session_key(&self, session_id: &str, key_id: &str) -> Result<()> {
+        self.set_session_key_impl(session_id, key_id).await
+    }
+    async fn delete_session(&self, session_id: &str) -> Result<()> {
+        self.delete_session_impl(session_id).await
+    }
+    async fn sweep_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.sweep_sessions_impl(now).await
     }
     async fn create_batch(&self, new: NewBatch) -> Result<(Batch, bool)> {
         self.create_batch_impl(new).await

@@ -3,7 +3,10 @@
 
 use super::{from_ms, get, to_ms, SqlStore};
 use crate::error::StoreError;
-use crate::trace::{Trace, TraceFilter, Usage, UsageRow, UsageTotals};
+use crate::trace::{
+    AccountActivity, CodeCount, LatencySummary, Outcome, Trace, TraceFilter, Usage, UsageRow,
+    UsageTotals,
+};
 use chrono::{DateTime, Days, Utc};
 use sqlx::any::AnyRow;
 
@@ -40,6 +43,74 @@ fn trace_from_row(row: &AnyRow) -> Result<Trace, StoreError> {
         attempts: json_from(row, "attempts")?,
         extractor: json_from(row, "extractor")?,
     })
+}
+
+/// A value bound to a numbered placeholder.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// A WHERE clause built condition by condition, numbering its placeholders in order.
+#[derive(Default)]
+struct Conditions {
+    sql: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+impl Conditions {
+    /// Binds a value and returns its placeholder number.
+    fn bind(&mut self, b: Bind) -> usize {
+        self.binds.push(b);
+        self.binds.len()
+    }
+
+    /// `column_op` ends with the operator, e.g. `"account_id = "`.
+    fn push(&mut self, column_op: &str, b: Bind) {
+        let n = self.bind(b);
+        self.sql.push(format!("{column_op}${n}"));
+    }
+
+    fn push_like(&mut self, expr: &str, pattern: String) {
+        let n = self.bind(Bind::Text(pattern));
+        self.sql.push(format!("{expr} LIKE ${n} ESCAPE '\\'"));
+    }
+
+    fn raw(&mut self, condition: &str) {
+        self.sql.push(condition.to_string());
+    }
+
+    fn where_clause(&self) -> String {
+        match self.sql.is_empty() {
+            true => String::new(),
+            false => format!(" WHERE {}", self.sql.join(" AND ")),
+        }
+    }
+
+    fn bound<'q>(
+        &'q self,
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for b in &self.binds {
+            query = match b {
+                Bind::Text(t) => query.bind(t.as_str()),
+                Bind::Int(i) => query.bind(*i),
+            };
+        }
+        query
+    }
+}
+
+/// Escapes `%`, `_` and the escape character itself for `LIKE ... ESCAPE '\'`.
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn insert_sql(rows: usize) -> String {
@@ -108,53 +179,152 @@ impl SqlStore {
     }
 
     pub(crate) async fn traces_impl(&self, filter: &TraceFilter) -> Result<Vec<Trace>, StoreError> {
-        let mut conditions = Vec::new();
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            n
-        };
-        if filter.account_id.is_some() {
-            conditions.push(format!("account_id = ${}", next()));
-        }
-        if filter.key_prefix.is_some() {
-            conditions.push(format!("key_prefix = ${}", next()));
-        }
-        if filter.since.is_some() {
-            conditions.push(format!("created_at >= ${}", next()));
-        }
-        if filter.code.is_some() {
-            conditions.push(format!("error_code = ${}", next()));
-        }
-        let limit = next();
-        let where_clause = match conditions.is_empty() {
-            true => String::new(),
-            false => format!(" WHERE {}", conditions.join(" AND ")),
-        };
-        let sql = format!(
-            "SELECT {TRACE_COLUMNS} FROM traces{where_clause} \
-             ORDER BY created_at DESC, request_id DESC LIMIT ${limit}"
-        );
-        let mut query = sqlx::query(&sql);
+        let mut w = Conditions::default();
         if let Some(a) = &filter.account_id {
-            query = query.bind(a.as_str());
+            w.push("account_id = ", Bind::Text(a.clone()));
         }
         if let Some(k) = &filter.key_prefix {
-            query = query.bind(k.as_str());
+            w.push("key_prefix = ", Bind::Text(k.clone()));
         }
-        if let Some(s) = filter.since {
-            query = query.bind(to_ms(s));
+        if let Some(t) = filter.since {
+            w.push("created_at >= ", Bind::Int(to_ms(t)));
+        }
+        if let Some(t) = filter.before {
+            w.push("created_at < ", Bind::Int(to_ms(t)));
         }
         if let Some(c) = &filter.code {
-            query = query.bind(c.as_str());
+            w.push("error_code = ", Bind::Text(c.clone()));
         }
-        query
-            .bind(filter.effective_limit())
+        if let Some(e) = &filter.endpoint {
+            w.push("endpoint = ", Bind::Text(e.clone()));
+        }
+        match filter.outcome {
+            Some(Outcome::Ok) => w.raw("status >= 200 AND status < 300"),
+            Some(Outcome::Error) => w.raw("(status < 200 OR status >= 300)"),
+            None => {}
+        }
+        if let Some(text) = filter.text.as_deref().filter(|t| !t.is_empty()) {
+            let pattern = format!("%{}%", like_escape(&text.to_ascii_lowercase()));
+            w.push_like("LOWER(params)", pattern);
+        }
+        if let Some(domain) = &filter.domain {
+            // Params are stored as compact JSON, so a member reads `"domain":"de"`.
+            let member = format!("%\"domain\":\"{}\"%", like_escape(domain));
+            if domain == "com" {
+                let n = w.bind(Bind::Text(member));
+                w.raw(&format!(
+                    "(params LIKE ${n} ESCAPE '\\' OR params NOT LIKE '%\"domain\":%')"
+                ));
+            } else {
+                w.push_like("params", member);
+            }
+        }
+        let limit = w.bind(Bind::Int(filter.effective_limit()));
+        let sql = format!(
+            "SELECT {TRACE_COLUMNS} FROM traces{} \
+             ORDER BY created_at DESC, request_id DESC LIMIT ${limit}",
+            w.where_clause()
+        );
+        w.bound(sqlx::query(&sql))
             .fetch_all(&self.pool)
             .await?
             .iter()
             .map(trace_from_row)
             .collect()
+    }
+
+    pub(crate) async fn errors_by_day_impl(
+        &self,
+        account_id: Option<&str>,
+        days: u32,
+    ) -> Result<Vec<CodeCount>, StoreError> {
+        let mut w = Conditions::default();
+        w.push("created_at >= ", Bind::Int(self.days_start_ms(days)));
+        w.raw("(status < 200 OR status >= 300)");
+        if let Some(a) = account_id {
+            w.push("account_id = ", Bind::Text(a.to_string()));
+        }
+        let sql = format!(
+            "SELECT created_at / 86400000 AS day, error_code, COUNT(*) AS requests \
+             FROM traces{} GROUP BY created_at / 86400000, error_code \
+             ORDER BY day, error_code",
+            w.where_clause()
+        );
+        w.bound(sqlx::query(&sql))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                let day: i64 = get(row, "day")?;
+                Ok(CodeCount {
+                    date: from_ms(day * DAY_MS)?.date_naive(),
+                    code: get(row, "error_code")?,
+                    requests: get(row, "requests")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn latency_summary_impl(
+        &self,
+        account_id: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<LatencySummary, StoreError> {
+        let mut w = Conditions::default();
+        w.push("created_at >= ", Bind::Int(to_ms(since)));
+        if let Some(a) = account_id {
+            w.push("account_id = ", Bind::Text(a.to_string()));
+        }
+        let limit = w.bind(Bind::Int(LatencySummary::SAMPLE));
+        let sql = format!(
+            "SELECT latency_ms, status FROM traces{} ORDER BY created_at DESC LIMIT ${limit}",
+            w.where_clause()
+        );
+        let samples = w
+            .bound(sqlx::query(&sql))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                let status: i64 = get(row, "status")?;
+                Ok((get(row, "latency_ms")?, (200..300).contains(&status)))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(LatencySummary::from_samples(samples))
+    }
+
+    pub(crate) async fn activity_impl(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<AccountActivity>, StoreError> {
+        sqlx::query(
+            "SELECT account_id, COUNT(*) AS requests, \
+             CAST(SUM(CASE WHEN status >= 200 AND status < 300 THEN 0 ELSE 1 END) AS BIGINT) \
+             AS errors, CAST(SUM(credits_charged) AS BIGINT) AS credits \
+             FROM traces WHERE created_at >= $1 GROUP BY account_id ORDER BY account_id",
+        )
+        .bind(to_ms(since))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(AccountActivity {
+                account_id: get(row, "account_id")?,
+                requests: get(row, "requests")?,
+                errors: get(row, "errors")?,
+                credits: get(row, "credits")?,
+            })
+        })
+        .collect()
+    }
+
+    /// Midnight UTC that starts the last `days` days, today included.
+    fn days_start_ms(&self, days: u32) -> i64 {
+        let today = self.now().date_naive();
+        let since = today
+            .checked_sub_days(Days::new(u64::from(days.max(1) - 1)))
+            .unwrap_or(today);
+        to_ms(since.and_time(chrono::NaiveTime::MIN).and_utc())
     }
 
     pub(crate) async fn sweep_traces_impl(
@@ -193,11 +363,8 @@ impl SqlStore {
         account_id: &str,
         days: u32,
     ) -> Result<Usage, StoreError> {
-        let today = self.now().date_naive();
-        let since = today
-            .checked_sub_days(Days::new(u64::from(days.max(1) - 1)))
-            .unwrap_or(today);
-        let since_ms = to_ms(since.and_time(chrono::NaiveTime::MIN).and_utc());
+        let since_ms = self.days_start_ms(days);
+        let since = from_ms(since_ms)?.date_naive();
         let rows = sqlx::query(
             "SELECT created_at / 86400000 AS day, key_prefix, COUNT(*) AS requests, \
              CAST(SUM(CASE WHEN credits_charged > 0 THEN 1 ELSE 0 END) AS BIGINT) AS billed, \

@@ -4,6 +4,7 @@
 mod accounts;
 mod backend;
 mod batches;
+mod dashboard;
 mod keys;
 mod ledger;
 mod ledger_concurrency;
