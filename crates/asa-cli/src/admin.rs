@@ -436,6 +436,7 @@ async fn execute(
                     since,
                     code,
                     limit,
+                    ..TraceFilter::default()
                 })
                 .await?;
             let text = list
