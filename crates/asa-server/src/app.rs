@@ -136,8 +136,16 @@ impl Application {
         let sweepers = spawn_sweepers(state.clone());
         let batch_worker = tokio::spawn(crate::batches::worker::run(state.clone()));
         let webhooks = tokio::spawn(crate::batches::webhook::run(state.clone()));
-        axum::serve(
+        // Per-IP connection cap and first-request header deadline, before any HTTP
+        // (`conn_limit`). `tap_io` adds nothing: axum gives `ConnectInfo<SocketAddr>` to
+        // a tapped listener of any kind.
+        let listener = crate::conn_limit::LimitedListener::new(
             self.listener,
+            state.config.max_connections_per_ip,
+            state.config.header_read_timeout,
+        );
+        axum::serve(
+            axum::serve::ListenerExt::tap_io(listener, |_| {}),
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)

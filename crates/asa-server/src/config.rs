@@ -53,6 +53,13 @@ pub struct Config {
     pub max_query_bytes: usize,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Connections one client IP may hold open at once; past it a new connection is closed
+    /// at accept time, before any HTTP is read. 0: no cap.
+    pub max_connections_per_ip: u32,
+    /// How long a new connection has to deliver its first request's header section before
+    /// it is closed. 0: no deadline.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -187,6 +194,8 @@ impl Default for Config {
             failures_keep: 500,
             max_query_bytes: 8 * 1024,
             max_body_bytes: 2 * 1024 * 1024,
+            max_connections_per_ip: 256,
+            header_read_timeout: Duration::from_secs(30),
         }
     }
 }

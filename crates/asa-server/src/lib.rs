@@ -20,6 +20,7 @@ pub mod auth;
 pub mod batches;
 pub mod billing;
 pub mod config;
+pub mod conn_limit;
 pub mod docs;
 pub mod envelope;
 pub mod error;

@@ -2,6 +2,7 @@
 
 mod auth;
 mod batches;
+mod conn_limit;
 mod exits;
 mod helpers;
 mod openapi;
