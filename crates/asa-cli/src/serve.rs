@@ -58,6 +58,10 @@ pub fn run(file: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
         if let Some(key) = app.bootstrap_key() {
             println!("Created a sandbox account. Its key (shown once): {key}");
             println!("Try: curl -s 'http://{}/api/v1/amazon/product?query=B000LQXC2Q' -H 'Authorization: Bearer {key}'", app.addr());
+            println!("Or sign in with it at http://{}/dashboard", app.addr());
+        }
+        if let Some(admin) = app.admin_addr() {
+            tracing::info!(addr = %admin, "operator pages at /operator");
         }
         app.run_until_stopped(shutdown_signal())
             .await?;

@@ -20,6 +20,8 @@ const TRACE_SWEEP_BATCH: u32 = 1000;
 
 pub struct Application {
     listener: TcpListener,
+    /// The operator's pages; bound only when an admin token is configured.
+    admin_listener: Option<TcpListener>,
     state: AppState,
     extra: Option<axum::Router<AppState>>,
     bootstrap_key: Option<String>,
@@ -55,6 +57,17 @@ impl Application {
             addr: config.listen.clone(),
             source,
         })?;
+        let admin_listener = match config.admin.token.is_empty() {
+            true => None,
+            false => Some(
+                TcpListener::bind(&config.admin.listen)
+                    .await
+                    .map_err(|source| StartError::Bind {
+                        addr: config.admin.listen.clone(),
+                        source,
+                    })?,
+            ),
+        };
         let docs_base = config.docs_base(Some(addr));
         let store_options = asa_store::StoreOptions {
             schema: config.database_schema.clone(),
@@ -93,6 +106,7 @@ impl Application {
         });
         Ok(Application {
             listener,
+            admin_listener,
             state,
             extra: None,
             bootstrap_key,
@@ -110,6 +124,13 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// Where the operator's pages are served, when an admin token is configured.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn port(&self) -> u16 {
@@ -133,6 +154,19 @@ impl Application {
     ) -> std::io::Result<()> {
         let router = routes::router(self.state.clone(), self.extra);
         let state = self.state.clone();
+        let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
+        let admin = self.admin_listener.map(|listener| {
+            let app = routes::admin_router(state.clone());
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(stop)
+                .await
+            })
+        });
         let sweepers = spawn_sweepers(state.clone());
         let batch_worker = tokio::spawn(crate::batches::worker::run(state.clone()));
         let webhooks = tokio::spawn(crate::batches::webhook::run(state.clone()));
@@ -150,6 +184,12 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await?;
+        if let Some(admin) = admin {
+            // It stops on the same signal; a failure there must not hide the API's result.
+            if let Ok(Err(e)) = admin.await {
+                tracing::error!(error = %e, "admin listener failed");
+            }
+        }
         sweepers.abort();
         // Items in flight keep their leases and run again elsewhere (or here after a
         // restart) once the leases lapse; nothing was charged for them.
@@ -222,7 +262,12 @@ fn spawn_sweepers(state: AppState) -> tokio::task::JoinHandle<()> {
                         Err(e) => tracing::error!(error = %e, "reservation sweep failed"),
                     }
                 }
-                _ = traces.tick() => sweep_traces(&state.store, state.config.trace_retention_days).await,
+                _ = traces.tick() => {
+                    sweep_traces(&state.store, state.config.trace_retention_days).await;
+                    if let Err(e) = state.store.sweep_sessions(chrono::Utc::now()).await {
+                        tracing::error!(error = %e, "dashboard session sweep failed");
+                    }
+                }
             }
         }
     })

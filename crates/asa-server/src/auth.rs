@@ -72,6 +72,11 @@ pub async fn authenticate(
         Ok(KeyStatus::Unknown) => return Err(unauthorized("Unknown API key.")),
         Err(e) => return Err(ApiError::internal(format!("key lookup failed: {e}"))),
     };
+    caller_for(state, record).await
+}
+
+/// The caller a recognised, active key makes: its account and the account's plan.
+pub async fn caller_for(state: &AppState, record: KeyRecord) -> Result<Caller, ApiError> {
     let account = match state.store.account(&record.account_id).await {
         Ok(Some(a)) => a,
         Ok(None) => return Err(unauthorized("Unknown API key.")),

@@ -43,6 +43,8 @@ pub struct Config {
     pub plans: BTreeMap<String, PlanConfig>,
     pub sandbox: SandboxSection,
     pub batches: BatchSection,
+    pub dashboard: DashboardSection,
+    pub admin: AdminSection,
     /// Store a trace for every request. Turn off only to measure what tracing costs.
     pub record_traces: bool,
     /// Where pages the extractor could not read are kept for its maintainers.
@@ -119,6 +121,49 @@ impl Default for BatchSection {
     }
 }
 
+/// The account holders' web dashboard under `/dashboard`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DashboardSection {
+    /// Serve the dashboard on the API listener.
+    pub enabled: bool,
+    /// How long a sign-in lasts.
+    #[serde(with = "humantime_serde")]
+    pub session_ttl: Duration,
+    /// Mark session cookies `Secure` even without `X-Forwarded-Proto: https` (set it when
+    /// TLS ends before a proxy that does not send that header).
+    pub secure_cookies: bool,
+}
+
+impl Default for DashboardSection {
+    fn default() -> Self {
+        DashboardSection {
+            enabled: true,
+            session_ttl: Duration::from_secs(12 * 3600),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// The operator's pages under `/operator`, on a listener of their own.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSection {
+    /// The operator's sign-in secret; empty (the default) serves no admin listener at all.
+    pub token: String,
+    /// Where the admin listener binds: loopback by default, so only the host reaches it.
+    pub listen: String,
+}
+
+impl Default for AdminSection {
+    fn default() -> Self {
+        AdminSection {
+            token: String::new(),
+            listen: "127.0.0.1:8091".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SandboxSection {
@@ -189,6 +234,8 @@ impl Default for Config {
                 bootstrap: true,
             },
             batches: BatchSection::default(),
+            dashboard: DashboardSection::default(),
+            admin: AdminSection::default(),
             record_traces: true,
             failures_dir: "asa-failures".into(),
             failures_keep: 500,
@@ -378,6 +425,9 @@ impl Config {
         let mut c = self.clone();
         c.database_url = mask_url(&c.database_url);
         c.redis_url = c.redis_url.as_deref().map(mask_url);
+        if !c.admin.token.is_empty() {
+            c.admin.token = "***".into();
+        }
         for list in c.proxies.values_mut() {
             for p in list.iter_mut() {
                 *p = mask_url(p);

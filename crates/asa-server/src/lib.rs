@@ -11,6 +11,7 @@
 //! - [`params`]: query parameters parsed into typed requests.
 //! - [`batches`]: batch creation checks, the node's batch worker and webhook deliveries.
 //! - [`docs`], [`openapi`]: the error table page and `/openapi.json`.
+//! - [`dashboard`]: the account holders' web pages and the operator's (admin listener).
 //!
 //! It must not hold business rules that belong to the library crates (billing, limits,
 //! extraction, fetching): it calls them.
@@ -21,6 +22,7 @@ pub mod batches;
 pub mod billing;
 pub mod config;
 pub mod conn_limit;
+pub mod dashboard;
 pub mod docs;
 pub mod envelope;
 pub mod error;

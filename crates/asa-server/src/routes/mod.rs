@@ -20,6 +20,24 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
+/// The admin listener's router: the operator's pages, behind the same envelope (request
+/// ids, panics); anything else is `404 not_found`.
+pub fn admin_router(state: AppState) -> Router {
+    enveloped(crate::dashboard::operator_routes(), state)
+}
+
+/// Anything unrouted is `404 not_found`, and every answer goes through the envelope.
+fn enveloped(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            envelope::request_envelope,
+        ))
+        .with_state(state)
+}
+
 pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
     let api = Router::new()
         .route("/amazon/product", get(product::get))
@@ -32,21 +50,24 @@ pub fn router(state: AppState, extra: Option<Router<AppState>>) -> Router {
             state.clone(),
             record::record_trace,
         ));
-    Router::new()
+    let routes = Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
         .route("/metrics", get(crate::metrics::scrape))
         .route("/docs/guides/errors", get(docs::errors))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .merge(extra.unwrap_or_default())
-        .fallback(not_found)
-        .method_not_allowed_fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            envelope::request_envelope,
-        ))
-        .with_state(state)
+        .merge(match state.config.dashboard.enabled {
+            true => crate::dashboard::account_routes(),
+            false => Router::new(),
+        });
+    enveloped(routes, state)
 }
+
+/// A caller the dashboard signed in, attached to the playground's in-process requests.
+/// Only code in this process can attach an extension, so no HTTP request can carry one.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Caller);
 
 /// What a handler accumulates while it works, so that its answer, success or error,
 /// carries the right headers and trace.
@@ -70,9 +91,31 @@ impl Ctx {
         let caller = crate::auth::authenticate(state, headers, q.api_key.as_deref()).await;
         state.metrics.stage("auth", started);
         let caller = caller?;
+        self.name(&caller);
+        Ok((caller, q))
+    }
+
+    /// [`Ctx::authenticate`], unless the dashboard's playground already signed the caller
+    /// in (then its key was checked when the session was).
+    pub async fn authenticate_or_signed_in(
+        &mut self,
+        state: &AppState,
+        headers: &axum::http::HeaderMap,
+        uri: &axum::http::Uri,
+        signed_in: Option<SignedIn>,
+    ) -> Result<(Caller, RawQuery), ApiError> {
+        match signed_in {
+            Some(SignedIn(caller)) => {
+                self.name(&caller);
+                Ok((caller, RawQuery::parse(uri.query())))
+            }
+            None => self.authenticate(state, headers, uri).await,
+        }
+    }
+
+    fn name(&mut self, caller: &Caller) {
         self.info.account_id = Some(caller.account.id.clone());
         self.info.key_prefix = Some(caller.key.short_prefix.clone());
-        Ok((caller, q))
     }
 
     /// Adds a page fetch's attempts and extractor result to the headers and the trace.

@@ -32,12 +32,16 @@ use axum::Extension;
 pub async fn get(
     State(state): State<AppState>,
     Extension(id): Extension<RequestId>,
+    signed_in: Option<Extension<super::SignedIn>>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
     let mut ctx = Ctx::default();
     let result = async {
-        let (caller, q) = ctx.authenticate(&state, &headers, &uri).await?;
+        let signed_in = signed_in.map(|Extension(s)| s);
+        let (caller, q) = ctx
+            .authenticate_or_signed_in(&state, &headers, &uri, signed_in)
+            .await?;
         let params = SearchParams::parse(&q)?;
         serve(&state, &caller, &id.0, &params, &mut ctx, &Settlement::Now).await
     }

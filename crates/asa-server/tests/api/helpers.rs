@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 pub struct TestApp {
     pub base: String,
+    /// The admin listener's base URL, when the config set an admin token.
+    pub admin_base: Option<String>,
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
@@ -88,10 +90,12 @@ impl TestApp {
             app = app.with_extra_routes(extra);
         }
         let base = format!("http://{}", app.addr());
+        let admin_base = app.admin_addr().map(|a| format!("http://{a}"));
         let store = app.state().store.clone();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
         TestApp {
             base,
+            admin_base,
             client: reqwest::Client::new(),
             store,
             _dir: dir,

@@ -3,6 +3,7 @@
 mod auth;
 mod batches;
 mod conn_limit;
+mod dashboard;
 mod exits;
 mod helpers;
 mod openapi;

@@ -1,0 +1,355 @@
+//! The playground: fill in product or search parameters, run the request as the signed-in
+//! key, and see the JSON, the response headers and the equivalent curl / Python / Node /
+//! Go call. The request runs in process through the API router itself (same checks,
+//! billing, headers and trace as over HTTP), carrying the session's caller instead of a key.
+
+use super::page::{self, json_block, notice, status_badge, Area};
+use super::session::{csrf_ok, AccountSession};
+use crate::routes::SignedIn;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{Request, StatusCode};
+use axum::response::Response;
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+use tower::ServiceExt;
+
+/// Largest answer the playground shows (a page with `add_html` can be megabytes).
+const MAX_SHOWN_BYTES: usize = 8 * 1024 * 1024;
+
+/// The form; empty fields are left out of the request, so the API's defaults apply.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct Params {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    endpoint: String,
+    #[serde(default)]
+    query: String,
+    #[serde(default)]
+    domain: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    add_html: Option<String>,
+    #[serde(default)]
+    sort_by: String,
+    #[serde(default)]
+    start_page: String,
+    #[serde(default)]
+    pages: String,
+}
+
+impl Params {
+    fn is_search(&self) -> bool {
+        self.endpoint == "search"
+    }
+
+    /// The request's parameters in order, as the API and the snippets take them.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![("query", self.query.trim().to_string())];
+        let mut put = |k: &'static str, v: &str| {
+            if !v.trim().is_empty() {
+                out.push((k, v.trim().to_string()));
+            }
+        };
+        put("domain", &self.domain);
+        put("language", &self.language);
+        put("country", &self.country);
+        if self.is_search() {
+            put("sort_by", &self.sort_by);
+            put("start_page", &self.start_page);
+            put("pages", &self.pages);
+        } else if self.add_html.is_some() {
+            put("add_html", "true");
+        }
+        out
+    }
+
+    fn path(&self) -> &'static str {
+        if self.is_search() {
+            "/api/v1/amazon/search"
+        } else {
+            "/api/v1/amazon/product"
+        }
+    }
+
+    fn query_string(&self) -> String {
+        let mut url = url::Url::parse("http://x/").expect("a constant URL");
+        url.query_pairs_mut().extend_pairs(self.pairs());
+        url.query().unwrap_or_default().to_string()
+    }
+}
+
+/// What the in-process request answered.
+struct Ran {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: serde_json::Value,
+    request_id: Option<String>,
+}
+
+async fn run(state: &AppState, s: &AccountSession, p: &Params) -> Result<Ran, String> {
+    let uri = format!("{}?{}", p.path(), p.query_string());
+    let mut req = Request::get(&uri)
+        .body(Body::empty())
+        .map_err(|e| e.to_string())?;
+    req.extensions_mut().insert(SignedIn(s.caller.clone()));
+    let res = crate::routes::router(state.clone(), None)
+        .oneshot(req)
+        .await
+        .unwrap_or_else(|never| match never {});
+    let status = res.status().as_u16();
+    let headers: Vec<(String, String)> = res
+        .headers()
+        .iter()
+        .filter(|(k, _)| {
+            let k = k.as_str();
+            k.starts_with("asa-")
+                || k == "x-request-id"
+                || k == "retry-after"
+                || k == "content-type"
+        })
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+        .collect();
+    let request_id = headers
+        .iter()
+        .find(|(k, _)| k == "x-request-id")
+        .map(|(_, v)| v.clone());
+    let bytes = axum::body::to_bytes(res.into_body(), MAX_SHOWN_BYTES)
+        .await
+        .map_err(|e| format!("reading the answer: {e}"))?;
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into()));
+    Ok(Ran {
+        status,
+        headers,
+        body,
+        request_id,
+    })
+}
+
+/// The same call in curl, Python, Node and Go, with the key left as `$ASA_API_KEY`.
+fn snippets(base: &str, p: &Params) -> Vec<(&'static str, String)> {
+    let url = format!("{base}{}?{}", p.path(), p.query_string());
+    let pairs = p.pairs();
+    let (py_call, node_call, go_call) = if p.is_search() {
+        ("search", "search", "Search")
+    } else {
+        ("product", "product", "Product")
+    };
+    let py_args: Vec<String> = pairs
+        .iter()
+        .enumerate()
+        .map(|(i, (k, v))| match (i, *k) {
+            (0, _) => format!("{v:?}"),
+            (_, "start_page" | "pages") => format!("{k}={v}"),
+            (_, "add_html") => format!("{k}=True"),
+            _ => format!("{k}={v:?}"),
+        })
+        .collect();
+    let node_args: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| match *k {
+            "start_page" | "pages" => format!("{k}: {v}"),
+            "add_html" => format!("{k}: true"),
+            _ => format!("{k}: {v:?}"),
+        })
+        .collect();
+    let go_field = |k: &str| match k {
+        "query" => "Query",
+        "domain" => "Domain",
+        "language" => "Language",
+        "country" => "Country",
+        "sort_by" => "SortBy",
+        "start_page" => "StartPage",
+        "pages" => "Pages",
+        _ => "AddHTML",
+    };
+    let go_args: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| match *k {
+            "start_page" | "pages" => format!("{}: {v}", go_field(k)),
+            "add_html" => "AddHTML: true".to_string(),
+            _ => format!("{}: {v:?}", go_field(k)),
+        })
+        .collect();
+    let go_type = if p.is_search() {
+        "SearchParams"
+    } else {
+        "ProductParams"
+    };
+    vec![
+        (
+            "curl",
+            format!("curl -sS -H \"Authorization: Bearer $ASA_API_KEY\" \\\n  '{url}'"),
+        ),
+        (
+            "Python",
+            format!(
+                "from asa import Client\n\nasa = Client(os.environ[\"ASA_API_KEY\"], base_url={base:?})\nresult = asa.{py_call}({})",
+                py_args.join(", ")
+            ),
+        ),
+        (
+            "Node",
+            format!(
+                "import {{ AsaClient }} from \"asa-sdk\";\n\nconst asa = new AsaClient({{ apiKey: process.env.ASA_API_KEY, baseUrl: {base:?} }});\nconst result = await asa.{node_call}({{ {} }});",
+                node_args.join(", ")
+            ),
+        ),
+        (
+            "Go",
+            format!(
+                "c := asa.New(asa.WithBaseURL({base:?}), asa.WithAPIKey(os.Getenv(\"ASA_API_KEY\")))\nresult, err := c.{go_call}(ctx, asa.{go_type}{{{}}})",
+                go_args.join(", ")
+            ),
+        ),
+    ]
+}
+
+fn form(p: &Params, csrf: &str) -> Markup {
+    let text = |name: &str, label: &str, value: &str, hint: &str| {
+        html! { label { (label) " " input name=(name) value=(value) placeholder=(hint); } }
+    };
+    html! {
+        form #playground method="post" action="/dashboard/playground" {
+            input type="hidden" name="csrf" value=(csrf);
+            fieldset {
+                legend { "Endpoint" }
+                label { input type="radio" name="endpoint" value="product" checked[!p.is_search()]; " product" }
+                label { input type="radio" name="endpoint" value="search" checked[p.is_search()]; " search" }
+            }
+            label { "query " input name="query" value=(p.query) required placeholder="B000LQXC2Q, a product URL, or search words"; }
+            div.row {
+                (text("domain", "domain", &p.domain, "com"))
+                (text("language", "language", &p.language, "default"))
+                (text("country", "exit country", &p.country, "default"))
+            }
+            div.row.product-only {
+                label { input type="checkbox" name="add_html" value="true" checked[p.add_html.is_some()]; " add_html" }
+            }
+            div.row.search-only {
+                (text("sort_by", "sort_by", &p.sort_by, "best_match"))
+                (text("start_page", "start_page", &p.start_page, "1"))
+                (text("pages", "pages", &p.pages, "1"))
+            }
+            button type="submit" { "Run" }
+            p.hint { "Runs as this session's key: a live key is billed like any request; a sandbox key is served by the simulator for free." }
+        }
+    }
+}
+
+fn render(
+    state: &AppState,
+    s: &AccountSession,
+    p: &Params,
+    ran: Option<Result<Ran, String>>,
+) -> Response {
+    let csrf = &s.session.csrf;
+    let body = html! {
+        h1 { "Playground" }
+        section.card { (form(p, csrf)) }
+        @match &ran {
+            Some(Ok(r)) => {
+                section.card #result {
+                    h2 { "Answer " span data-testid="playground-status" { (status_badge(r.status)) } }
+                    @if let Some(id) = &r.request_id {
+                        p { "Request " a href={ "/dashboard/requests/" (id) } { code { (id) } } " — open its trace." }
+                    }
+                    div.scroll { table #headers {
+                        thead { tr { th { "header" } th { "value" } } }
+                        tbody { @for (k, v) in &r.headers { tr { td { code { (k) } } td.clip { (v) } } } }
+                    } }
+                    div data-testid="playground-json" { (json_block(&r.body)) }
+                }
+                section.card #snippets {
+                    h2 { "The same call" }
+                    @for (i, (lang, code)) in snippets(&state.docs_base(), p).iter().enumerate() {
+                        div.snippet {
+                            div.snippet-head { strong { (lang) }
+                                button type="button" data-copy={ "#snippet-" (i) } { "Copy" } }
+                            pre id={ "snippet-" (i) } { code { (code) } }
+                        }
+                    }
+                }
+            }
+            Some(Err(e)) => { (notice("error", e)) }
+            None => {}
+        }
+    };
+    let viewer = s.viewer();
+    page::respond(
+        StatusCode::OK,
+        page::page(
+            Area::Account,
+            "Playground",
+            "playground",
+            Some(viewer),
+            body,
+        ),
+    )
+}
+
+pub async fn show(State(state): State<AppState>, s: AccountSession) -> Response {
+    render(&state, &s, &Params::default(), None)
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    s: AccountSession,
+    Form(p): Form<Params>,
+) -> Response {
+    if !csrf_ok(&s.session, &p.csrf) {
+        return page::forbidden();
+    }
+    let ran = run(&state, &s, &p).await;
+    render(&state, &s, &p, Some(ran))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_carry_the_same_parameters() {
+        let p = Params {
+            endpoint: "search".into(),
+            query: "usb c".into(),
+            domain: "de".into(),
+            pages: "2".into(),
+            ..Params::default()
+        };
+        assert_eq!(p.query_string(), "query=usb+c&domain=de&pages=2");
+        let s = snippets("http://127.0.0.1:8080", &p);
+        assert!(s[0].1.contains(
+            "'http://127.0.0.1:8080/api/v1/amazon/search?query=usb+c&domain=de&pages=2'"
+        ));
+        assert!(s[1]
+            .1
+            .contains("asa.search(\"usb c\", domain=\"de\", pages=2)"));
+        assert!(s[2]
+            .1
+            .contains("asa.search({ query: \"usb c\", domain: \"de\", pages: 2 })"));
+        assert!(s[3]
+            .1
+            .contains("asa.SearchParams{Query: \"usb c\", Domain: \"de\", Pages: 2}"));
+        assert!(s.iter().all(|(_, code)| !code.contains("asa_live_")));
+    }
+
+    #[test]
+    fn product_ignores_search_only_fields() {
+        let p = Params {
+            query: "B000LQXC2Q".into(),
+            sort_by: "newest".into(),
+            add_html: Some("true".into()),
+            ..Params::default()
+        };
+        assert_eq!(p.path(), "/api/v1/amazon/product");
+        assert_eq!(p.query_string(), "query=B000LQXC2Q&add_html=true");
+    }
+}
