@@ -133,6 +133,12 @@ async fn run(state: &AppState, s: &AccountSession, p: &Params) -> Result<Ran, St
     })
 }
 
+/// Page numbers go into the snippets as numbers when they are; anything else stays a
+/// quoted string, so a snippet never turns form text into code.
+fn is_number(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 4 && v.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The same call in curl, Python, Node and Go, with the key left as `$ASA_API_KEY`.
 fn snippets(base: &str, p: &Params) -> Vec<(&'static str, String)> {
     let url = format!("{base}{}?{}", p.path(), p.query_string());
@@ -147,7 +153,7 @@ fn snippets(base: &str, p: &Params) -> Vec<(&'static str, String)> {
         .enumerate()
         .map(|(i, (k, v))| match (i, *k) {
             (0, _) => format!("{v:?}"),
-            (_, "start_page" | "pages") => format!("{k}={v}"),
+            (_, "start_page" | "pages") if is_number(v) => format!("{k}={v}"),
             (_, "add_html") => format!("{k}=True"),
             _ => format!("{k}={v:?}"),
         })
@@ -155,7 +161,7 @@ fn snippets(base: &str, p: &Params) -> Vec<(&'static str, String)> {
     let node_args: Vec<String> = pairs
         .iter()
         .map(|(k, v)| match *k {
-            "start_page" | "pages" => format!("{k}: {v}"),
+            "start_page" | "pages" if is_number(v) => format!("{k}: {v}"),
             "add_html" => format!("{k}: true"),
             _ => format!("{k}: {v:?}"),
         })
@@ -173,7 +179,7 @@ fn snippets(base: &str, p: &Params) -> Vec<(&'static str, String)> {
     let go_args: Vec<String> = pairs
         .iter()
         .map(|(k, v)| match *k {
-            "start_page" | "pages" => format!("{}: {v}", go_field(k)),
+            "start_page" | "pages" if is_number(v) => format!("{}: {v}", go_field(k)),
             "add_html" => "AddHTML: true".to_string(),
             _ => format!("{}: {v:?}", go_field(k)),
         })
@@ -339,6 +345,12 @@ mod tests {
             .1
             .contains("asa.SearchParams{Query: \"usb c\", Domain: \"de\", Pages: 2}"));
         assert!(s.iter().all(|(_, code)| !code.contains("asa_live_")));
+        let odd = Params {
+            pages: "2); import os".into(),
+            ..p
+        };
+        let s = snippets("http://h", &odd);
+        assert!(s[1].1.contains("pages=\"2); import os\""), "{}", s[1].1);
     }
 
     #[test]
