@@ -91,6 +91,16 @@ pub fn rand_tag() -> u64 {
 
 /// Starts `asa serve` on the shared store with `upstream` as Amazon and `extra` settings.
 pub fn start_node(shared: &Shared, upstream: &str, extra: &[(&str, &str)]) -> Node {
+    start_node_logging(shared, upstream, extra, None)
+}
+
+/// [`start_node`], also copying every line the node logs into `log` when given.
+pub fn start_node_logging(
+    shared: &Shared,
+    upstream: &str,
+    extra: &[(&str, &str)],
+    log: Option<&std::path::Path>,
+) -> Node {
     let dir = shared.dir.path();
     let mut command = Command::new(env!("CARGO_BIN_EXE_asa"));
     command
@@ -113,8 +123,8 @@ pub fn start_node(shared: &Shared, upstream: &str, extra: &[(&str, &str)]) -> No
         .env("ASA_RESERVATION_SWEEP", "200ms")
         .env("ASA_SANDBOX_ENABLED", "false")
         .env("ASA_FAILURES_DIR", dir.join("failures"))
-        .envs(extra.iter().copied())
         .env("ASA_LOG", "info")
+        .envs(extra.iter().copied())
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -123,9 +133,14 @@ pub fn start_node(shared: &Shared, upstream: &str, extra: &[(&str, &str)]) -> No
     // The log says where it listens; the rest of the log is drained so it never blocks.
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let mut copy = log.map(|path| std::fs::File::create(path).expect("log file"));
     std::thread::spawn(move || {
         let mut tx = Some(tx);
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(file) = copy.as_mut() {
+                use std::io::Write;
+                let _ = writeln!(file, "{line}");
+            }
             if let Some(at) = line.find("addr=") {
                 if let Some(tx) = tx.take() {
                     let addr: String = line[at + 5..]
