@@ -497,3 +497,85 @@ async fn a_webhook_that_answers_2xx_is_delivered_once() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
+
+/// Polls the batch until its webhook has been tried once; returns the batch body.
+async fn first_delivery(app: &TestApp, key: &str, id: &str) -> Value {
+    for _ in 0..150 {
+        let b = app
+            .get_as(key, &format!("/api/v1/amazon/batch/{id}"))
+            .await
+            .body;
+        if b["webhook_attempts"].as_u64().unwrap_or(0) >= 1 {
+            return b;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("batch {id}: no delivery attempt within 15 s");
+}
+
+#[tokio::test]
+async fn a_webhook_redirect_is_not_followed() {
+    // The target answers 302 to a second receiver; a followed redirect would reach it.
+    let (elsewhere, reached) = receiver(vec![]).await;
+    let redirector = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let to = elsewhere.clone();
+            async move { (axum::http::StatusCode::FOUND, [("location", to)]) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, redirector).await.unwrap() });
+
+    let app = TestApp::spawn_with(|c| c.batches.allow_private_webhooks = true).await;
+    let h = app.account("free", 0, KeyKind::Test).await;
+    let a = post_batch(
+        &app,
+        &h.key,
+        &json!({"endpoint": "amazon.product", "items": [{"query": "B000LQXC2Q"}], "webhook_url": url}),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    let id = a.body["id"].as_str().unwrap().to_string();
+    let b = first_delivery(&app, &h.key, &id).await;
+    assert_eq!(b["webhook_delivery_status"], "pending", "{b}");
+    assert_eq!(b["webhook_last_error"], "the receiver answered HTTP 302");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        reached.lock().unwrap().is_empty(),
+        "the redirect was followed"
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_target_is_checked_again_at_delivery() {
+    // A batch whose target passed the check when it was made but resolves to a private
+    // address now (DNS rebinding): stored directly, as a public name that later points to
+    // loopback would be. The node allows no private webhooks.
+    let (url, seen) = receiver(vec![]).await;
+    let app = TestApp::spawn().await;
+    let h = app.account("free", 0, KeyKind::Test).await;
+    let (batch, _) = app
+        .store
+        .create_batch(asa_store::batch::NewBatch {
+            account_id: h.account_id.clone(),
+            key_id: h.key_id.clone(),
+            endpoint: asa_store::batch::BatchEndpoint::Product,
+            items: vec![json!({"query": "B000LQXC2Q"})],
+            webhook_url: Some(url),
+            webhook_secret: "whsec_test".into(),
+            idempotency_key: None,
+            request_id: "req_0000000000aa".into(),
+        })
+        .await
+        .unwrap();
+    let b = first_delivery(&app, &h.key, &batch.id).await;
+    let error = b["webhook_last_error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("webhook_url refused"), "{b}");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "a private target was reached"
+    );
+}
