@@ -111,10 +111,21 @@ async fn signed_in(
         Ok((_, token)) => token,
         Err(e) => return page::store_failed(e),
     };
-    let mut res = Redirect::to(area.base()).into_response();
+    redirect_setting_cookie(state, headers, area, area.base(), Some(&token))
+}
+
+/// A redirect to `to` that sets the area's session cookie (`None` clears it).
+fn redirect_setting_cookie(
+    state: &AppState,
+    headers: &HeaderMap,
+    area: Area,
+    to: &str,
+    token: Option<&str>,
+) -> Response {
+    let mut res = Redirect::to(to).into_response();
     res.headers_mut().insert(
         header::SET_COOKIE,
-        set_cookie(state, headers, cookie_name(area), area.base(), Some(&token)),
+        set_cookie(state, headers, cookie_name(area), area.base(), token),
     );
     res
 }
@@ -182,12 +193,8 @@ async fn sign_out(state: &AppState, headers: &HeaderMap, area: Area, csrf: &str)
             Err(e) => return page::store_failed(e),
         }
     }
-    let mut res = Redirect::to(&format!("{}/login?why=bye", area.base())).into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        set_cookie(state, headers, cookie_name(area), area.base(), None),
-    );
-    res
+    let to = format!("{}/login?why=bye", area.base());
+    redirect_setting_cookie(state, headers, area, &to, None)
 }
 
 pub async fn account_sign_out(
