@@ -5,28 +5,31 @@
 #
 #   1. product requests per second through asa (16 connections) and the server's CPU per
 #      request, with the mean time per request at one connection split from the server's
-#      /metrics histograms into upstream fetch (connect, simulator, download, decompression),
-#      extraction (parse + extract, on the blocking pool) and the rest (key, limits, ledger,
-#      trace, JSON, HTTP);
+#      /metrics histograms (asa_stage_duration_seconds and the upstream and extraction
+#      histograms) into key lookup, limits, ledger, upstream fetch (connect, simulator,
+#      download, decompression), extraction, the rest of the handler, and the trace;
 #   2. the latency asa adds over fetching the same page from the simulator directly, p50 and
 #      p99 at one connection, beside that of nginx (Debian's package) as a plain reverse
 #      proxy to the same simulator, in the same run;
-#   3. INFLIGHT (10,000) requests in flight against a simulator that answers after 5 s,
-#      kept in flight for SLOW_SECS by h2load over HTTP/2 (H2_CONNS connections, each with
-#      INFLIGHT / H2_CONNS streams: 10,000 HTTP/1.1 client connections plus 10,000
-#      upstream ones would pass this machine's hard open-file limit of 20,000): h2load's
-#      errors, the server's answers by status, the most upstream connections seen open at
-#      once, and the server's peak RSS (VmHWM), with 1 MB and with 5 MB pages;
+#   3. INFLIGHT (10,000) requests sent at once by h2load over HTTP/2 (H2_CONNS connections,
+#      each with INFLIGHT / H2_CONNS streams: 10,000 HTTP/1.1 client connections plus 10,000
+#      upstream ones would pass this machine's hard open-file limit of 20,000) against a
+#      simulator that answers after 5 s, run until every one is answered (or SLOW_MAX_SECS
+#      pass): h2load's counts and latencies, the server's answers by status, when the first
+#      answer came, the most upstream connections seen open at once, and the server's peak
+#      RSS (VmHWM), with 1 MB and with 5 MB pages;
 #   4. billed requests per second on SQLite and PostgreSQL, and batch items per second
 #      (the asa-server `billed_load` example; PostgreSQL when DATABASE_URL is set).
 #
 # Figures 1 and 2 are medians of RUNS runs; each run of figure 3 starts a fresh server so
-# that VmHWM is that run's own peak. It installs wrk, nginx and h2load (nghttp2-client) with apt-get when missing.
+# that VmHWM is that run's own peak. It installs wrk, nginx and h2load (nghttp2-client)
+# with apt-get when missing.
 #
 # Usage: bench/run.sh
 # Knobs: RUNS (default 3), SECS (seconds per wrk run of figures 1-2, default 5),
-# INFLIGHT (default 10000), SLOW_SECS (length of a figure-3 run, default 20),
-# SLOW_RUNS (figure-3 runs per page size, default 3), H2_CONNS (default 100), RSS_KILL_MB (the bench stops a
+# INFLIGHT (default 10000), SLOW_MAX_SECS (longest a figure-3 run may take, default 300),
+# SLOW_RUNS (figure-3 runs per page size, default 3), SLOW_PAGES (page sizes of figure 3,
+# default "1000000 5000000"), H2_CONNS (default 100), RSS_KILL_MB (the bench stops a
 # server whose RSS passes this, to spare the machine; default 2000), SKIP (a list of
 # figure numbers to skip, e.g. "3 4"), ASA_BIN (skip the build).
 set -euo pipefail
@@ -35,7 +38,7 @@ repo="$(cd "$here/.." && pwd)"
 RUNS="${RUNS:-3}"
 SECS="${SECS:-5}"
 INFLIGHT="${INFLIGHT:-10000}"
-SLOW_SECS="${SLOW_SECS:-20}"
+SLOW_MAX_SECS="${SLOW_MAX_SECS:-300}"
 SLOW_RUNS="${SLOW_RUNS:-3}"
 RSS_KILL_MB="${RSS_KILL_MB:-2000}"
 H2_CONNS="${H2_CONNS:-100}"
@@ -148,11 +151,16 @@ wrk_run() {
   if [ -n "${5:-}" ]; then wrk -t"$t" -c"$c" -d"${s}s" --timeout 60s --latency -H "$5" "$url" >"$out" 2>&1 || true
   else wrk -t"$t" -c"$c" -d"${s}s" --timeout 60s --latency "$url" >"$out" 2>&1 || true; fi
 }
-# h2load's requests and status lines, in one phrase.
+# h2load's request counts, status classes and request times, in one phrase. Its lines:
+#   requests: 10000 total, 10000 started, 10000 done, 10000 succeeded, 0 failed, 0 errored, 0 timeout
+#   status codes: 10000 2xx, 0 3xx, 0 4xx, 0 5xx
+#   time for request:      5.05s    111.60s     60.00s     30.00s    57.00%
 h2_summary() {
-  awk '/^requests:/ {gsub(",",""); r=$4 " done, " $8 " failed, " $10 " errored, " $12 " timed out"}
+  awk '/^requests:/ {gsub(",",""); r=$6 " of " $2 " done, " $8 " succeeded, " $10 " failed, " $12 " errored, " $14 " timed out"}
        /^status codes:/ {gsub(",",""); s=$3 " 2xx, " $5 " 3xx, " $7 " 4xx, " $9 " 5xx"}
-       END {printf "%s (%s) in the window", r, s}' "$1"
+       /^finished in/ {gsub(",",""); f=$3}
+       /^time for request:/ {t="; request time min " $4 ", mean " $6 ", max " $5}
+       END {printf "%s (%s) in %s%s", r, s, f, t}' "$1"
 }
 wrk_p() { to_ms "$(awk -v q="$2%" '$1==q {print $2}' "$1")"; }
 wrk_rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
@@ -211,7 +219,7 @@ EOF
   wrk_run "$tmp/warm" 4 2 "$api" "$auth"; wrk_run "$tmp/warm" 4 1 "$proxied"
 
   t_rps=(); t_cpu=(); t_p50=(); t_p99=(); s_total=(); s_up=(); s_ex=(); s_rest=(); s_cpu=()
-  s_auth=(); s_limits=(); s_ledger=(); s_trace=(); s_http=()
+  s_auth=(); s_limits=(); s_ledger=(); s_trace=()
   d50=(); d99=(); n50=(); n99=(); a50=(); a99=(); na50=(); na99=(); aa50=(); aa99=()
   for r in $(seq 1 "$RUNS"); do
     if ! skip 2; then
@@ -245,8 +253,6 @@ EOF
       # In the handler but in no stage: parameters, JSON, glue.
       s_rest+=("$(calc "($rt1 - $rt0 - ($up1 - $up0) - ($st1_auth - $st0_auth) - ($st1_limits - $st0_limits) - ($st1_ledger - $st0_ledger)) * 1000 / $q")")
       s_cpu+=("$(calc "($c1 - $c0) * 1000 / $clk_tck / $q")")
-      # CPU outside the handler and the trace: HTTP parsing and writing, the runtime.
-      s_http+=("$(calc "max(0, ($c1 - $c0) / $clk_tck - ($rt1 - $rt0) - ($st1_trace - $st0_trace)) * 1000 / $q")")
     fi
     if ! skip 1; then
       c0=$(cpu_ticks "$srv_pid"); q0=$(metric asa_request_duration_seconds_count 'endpoint="amazon.product"')
@@ -269,7 +275,6 @@ EOF
   if ! skip 2; then
     rows+=("| 1 | asa server CPU per request at 1 connection (user+sys) | $(fmt "$(median "${s_cpu[@]}")") ms | |")
     rows+=("| 1 | time per request at 1 connection (server histograms) | $(fmt "$(median "${s_total[@]}")") ms | parse + key lookup $(fmt "$(median "${s_auth[@]}")") ms, limits $(fmt "$(median "${s_limits[@]}")") ms, ledger (reserve + charge) $(fmt "$(median "${s_ledger[@]}")") ms, upstream fetch (connect, simulator, download, decompression) $(fmt "$(median "${s_up[@]}")") ms, extraction $(fmt "$(median "${s_ex[@]}")") ms, rest of the handler (parameters, JSON) $(fmt "$(median "${s_rest[@]}")") ms; after the answer: trace $(fmt "$(median "${s_trace[@]}")") ms |")
-    rows+=("| 1 | server CPU per request outside the handler at 1 connection (HTTP parse/write, runtime) | $(fmt "$(median "${s_http[@]}")") ms | CPU per request minus handler and trace time |")
     rows+=("| 2 | simulator direct, 1 connection, p50 / p99 | $(fmt "$(median "${d50[@]}")") / $(fmt "$(median "${d99[@]}")") ms | |")
     rows+=("| 2 | nginx added latency, p50 / p99 | $(fmt "$(median "${na50[@]}")") / $(fmt "$(median "${na99[@]}")") ms | nginx p50 / p99 $(fmt "$(median "${n50[@]}")") / $(fmt "$(median "${n99[@]}")") ms |")
     rows+=("| 2 | asa added latency, p50 / p99 | $(fmt "$(median "${aa50[@]}")") / $(fmt "$(median "${aa99[@]}")") ms | asa p50 / p99 $(fmt "$(median "${a50[@]}")") / $(fmt "$(median "${a99[@]}")") ms |")
@@ -287,16 +292,28 @@ if ! skip 3; then
       BENCH_TIMEOUT=120s start_stack "slow-$page-$r" --latency 5s --page-bytes "$page"
       api="http://127.0.0.1:$api_port$api_path"
       idle_fds=$(ls "/proc/$srv_pid/fd" | wc -l)
-      # Sample the upstream connections open at the simulator and the server's RSS.
+      # Sample the upstream connections open at the simulator (busy, or idle in the exit's
+      # pool) and the server's RSS every 0.2 s, and every second the product answers the
+      # server has given (from /metrics), until the server is gone.
+      t0=$(date +%s.%N)
       (
-        max_conn=0; max_rss=0
+        max_conn=0; max_rss=0; answered=0; i=0
         while kill -0 "$srv_pid" 2>/dev/null; do
           conn=$(ss -Htn state established "( sport = :$sim_port )" 2>/dev/null | wc -l)
           rss=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$srv_pid/status" 2>/dev/null || echo 0)
+          at=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN {printf "%.1f", a - b}')
+          if [ $(( i % 5 )) = 0 ]; then
+            answered=$( (curl -sf -m 2 "http://127.0.0.1:$api_port/metrics" || true) |
+              awk '/^asa_requests_total/ && /endpoint="amazon.product"/ {t += $NF} END {print t+0}')
+            if [ "$answered" -gt 0 ] && [ ! -f "$dir/first" ]; then
+              echo "${at} s (RSS then $rss MB)" >"$dir/first"
+            fi
+          fi
+          i=$(( i + 1 ))
           [ "$conn" -gt "$max_conn" ] && max_conn=$conn
           [ "$rss" -gt "$max_rss" ] && max_rss=$rss
           echo "$max_conn $max_rss" >"$dir/peak"
-          echo "$(date +%s.%N | cut -c1-14) upstream connections $conn, RSS $rss MB" >>"$dir/samples"
+          echo "${at} s: upstream connections $conn, RSS $rss MB, answered $answered" >>"$dir/samples"
           if [ "$rss" -gt "$RSS_KILL_MB" ]; then
             awk '/VmHWM/ {print int($2/1024)}' "/proc/$srv_pid/status" >"$dir/killed"; kill -9 "$srv_pid"; break
           fi
@@ -304,8 +321,10 @@ if ! skip 3; then
         done
       ) &
       sampler=$!
-      h2load -D "$SLOW_SECS" -c "$H2_CONNS" -m $(( INFLIGHT / H2_CONNS )) \
-        -H "authorization: Bearer $key" "$api" >"$dir/h2load" 2>&1 || true
+      # Every request once, all sent at the start; h2load ends when the last is answered.
+      h2rc=0
+      timeout "$SLOW_MAX_SECS" h2load -n "$INFLIGHT" -c "$H2_CONNS" -m $(( INFLIGHT / H2_CONNS )) \
+        -H "authorization: Bearer $key" "$api" >"$dir/h2load" 2>&1 || h2rc=$?
       sleep 1
       hwm=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$srv_pid/status" 2>/dev/null || echo "-")
       statuses=$( (curl -sf "http://127.0.0.1:$api_port/metrics" || true) |
@@ -317,14 +336,17 @@ if ! skip 3; then
       [ -f "$dir/killed" ] || hwm="$hwm MB"
       mb=$(( page / 1000000 ))
       hwms+=("${hwm%% *}"); conns+=("$max_conn")
-      runs+=("run $r: peak RSS $hwm, most upstream connections open at once $max_conn, h2load $(h2_summary "$dir/h2load"), server answers by status: ${statuses:-none}")
-      echo "figure 3, ${page} B pages: one sample a second (time, open upstream connections, server RSS)" >&2
+      first="$(cat "$dir/first" 2>/dev/null || echo never)"
+      [ "$h2rc" = 124 ] && first="$first; h2load stopped after $SLOW_MAX_SECS s"
+      [ "$h2rc" != 0 ] && [ "$h2rc" != 124 ] && first="$first; h2load exited with status $h2rc"
+      runs+=("run $r: peak RSS $hwm, most upstream connections open at once $max_conn, first answer after $first, h2load $(h2_summary "$dir/h2load"), server answers by status: ${statuses:-none}")
+      echo "figure 3, ${page} B pages: one sample a second" >&2
       awk 'NR % 5 == 1' "$dir/samples" >&2
       grep -i 'error\|panic' "$dir/serve.log" | sort | uniq -c | sort -rn | head -5 >&2 || true
       stop_stack
       echo "figure 3: ${mb} MB pages, run $r done (load average $(cut -d' ' -f1 /proc/loadavg))" >&2
     done
-    rows+=("| 3 | $INFLIGHT requests in flight ($H2_CONNS HTTP/2 connections), sim answers after 5 s, $(( page / 1000000 )) MB pages: server peak RSS (VmHWM) | $(median "${hwms[@]}") MB | most upstream connections open at once $(median "${conns[@]}") (median); $(printf '%s; ' "${runs[@]}")server fds when idle $idle_fds, limit $fd_limit |")
+    rows+=("| 3 | $INFLIGHT requests at once ($H2_CONNS HTTP/2 connections), sim answers after 5 s, $(( page / 1000000 )) MB pages: server peak RSS (VmHWM) | $(median "${hwms[@]}") MB | most upstream connections open at once $(median "${conns[@]}") (median); $(printf '%s; ' "${runs[@]}")server fds when idle $idle_fds, limit $fd_limit |")
   done
 fi
 
