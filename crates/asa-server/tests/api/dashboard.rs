@@ -535,6 +535,10 @@ async fn the_operator_pages_live_on_the_admin_listener_behind_the_token() {
     let app = TestApp::spawn_with(|c| {
         c.admin.token = "op-secret-token".into();
         c.admin.listen = "127.0.0.1:0".into();
+        c.proxies.insert(
+            "DE".into(),
+            vec!["http://exit-user:exit-password@127.0.0.1:9".into()],
+        );
     })
     .await;
     let h = app.account("pro", 4321, KeyKind::Live).await;
@@ -566,6 +570,14 @@ async fn the_operator_pages_live_on_the_admin_listener_behind_the_token() {
     assert!(page.html.contains(&h.account_id));
     assert!(page.html.contains("4,321"));
     assert!(page.html.contains("invalid_params"), "errors by code");
+    assert!(
+        page.html.contains("127.0.0.1:9"),
+        "the exit's health is listed"
+    );
+    assert!(
+        !page.html.contains("exit-password") && !page.html.contains("exit-user"),
+        "never an exit's credentials"
+    );
 
     // An operator session opens no account page, and an account session no operator page.
     let acct = Browser::new(&app.base);
