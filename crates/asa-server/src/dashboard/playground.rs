@@ -197,7 +197,7 @@ fn snippets(base: &str, p: &Params) -> Vec<(&'static str, String)> {
         (
             "Python",
             format!(
-                "from asa import Client\n\nasa = Client(os.environ[\"ASA_API_KEY\"], base_url={base:?})\nresult = asa.{py_call}({})",
+                "import os\nfrom asa import Client\n\nasa = Client(os.environ[\"ASA_API_KEY\"], base_url={base:?})\nresult = asa.{py_call}({})",
                 py_args.join(", ")
             ),
         ),
