@@ -18,8 +18,9 @@
 #     start, then every 600 s) deletes what is past 7 days while the load runs. Before the
 #     server starts, BACKDATED traces dated 8 days ago go into its database; the start's
 #     sweep must delete them all. During the run, 300 s before each of the server's sweeps
-#     that falls inside the run, every trace stored so far is copied back-dated by 8 days;
-#     that sweep must delete all the copies. The report shows the database's size and its
+#     that falls at least 120 s before the run's end, every trace stored so far is copied
+#     back-dated by 8 days; that sweep must delete all the copies (the script waits up to
+#     180 s after the load for the last one to finish). The report shows the database's size and its
 #     free pages (space the sweep freed, which SQLite reuses before it grows the file).
 #     No retention below 7 days and no test-only knob are used: the product has neither.
 #
@@ -82,7 +83,7 @@ s0=$(date +%s)
 injects=$(python3 -c "
 d, srv, s0, every = $DURATION, $srv_t0, $s0, $SWEEP_EVERY
 print(','.join(str(srv + k * every - 300 - s0) for k in range(1, 100)
-               if srv + k * every - 300 >= s0 and srv + k * every + 30 <= s0 + d))")
+               if srv + k * every - 300 >= s0 and srv + k * every + 120 <= s0 + d))")
 echo "soak: $DURATION s at $RATE requests/s ($FRACTION of $capacity); back-dated copies at ${injects:-none} s" >&2
 python3 "$here/load_watch.py" sample --pid "$srv_pid" --db "$db" --out "$work/samples.tsv" \
   --interval 5 --max-seconds "$((DURATION + 300))" --inject-at "$injects" &
@@ -92,6 +93,10 @@ echo "driver: $summary" >&2
 sleep 2
 dropped=$(curl -sf "$base/metrics" | awk '/^asa_traces_dropped_total/ {print int($NF)}' | head -n1)
 read -r spot_ok spot_n < <(python3 "$here/load_watch.py" spot --base "$base" --key "$key" --records "$work/records.tsv" --n 100)
+# A sweep of many copies under load takes a while (about 1,400 deleted a second in the
+# first full run): let the last one finish, sampled, before the sampler stops.
+for _ in $(seq 1 36); do [ "$(expired_traces)" = 0 ] && break; sleep 5; done
+sleep 6
 kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
 stop_server
 
