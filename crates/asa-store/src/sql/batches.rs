@@ -355,7 +355,7 @@ impl SqlStore {
         } else {
             0
         };
-        let mut w = self.begin_write().await?;
+        let mut w = self.begin_settling_write().await?;
         let stored = sqlx::query(
             "UPDATE batch_items SET state = $1, request_id = $2, http_status = $3, data = $4, \
              error = $5, duration_ms = $6, credits_charged = $7, finished_at = $8, \

@@ -11,6 +11,7 @@ mod sessions;
 mod settle;
 mod store_impl;
 mod traces;
+mod write_gate;
 
 use crate::error::StoreError;
 use crate::StoreOptions;
@@ -19,7 +20,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::pool::PoolOptions;
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 use std::str::FromStr;
-use tokio::sync::{Mutex, MutexGuard};
+use write_gate::{Lane, WriteGate};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -53,15 +54,16 @@ pub(crate) struct SqlStore {
     pub(crate) pool: AnyPool,
     pub(crate) dialect: Dialect,
     pub(crate) options: StoreOptions,
-    /// SQLite has one writer: queueing writers here is fair and cheaper than letting them
-    /// spin on the busy handler. Other processes still meet the busy timeout.
-    write_lock: Option<Mutex<()>>,
+    /// SQLite has one writer: queueing writers here is cheaper than letting them spin on
+    /// the busy handler, and lets settlements go first (`write_gate`). Other processes
+    /// still meet the busy timeout.
+    write_lock: Option<WriteGate>,
 }
 
 /// A write transaction; dropping it without `commit` rolls back.
 pub(crate) struct WriteTx<'a> {
     pub(crate) tx: Transaction<'static, Any>,
-    _writer: Option<MutexGuard<'a, ()>>,
+    _writer: Option<tokio::sync::MutexGuard<'a, ()>>,
 }
 
 impl WriteTx<'_> {
@@ -149,7 +151,7 @@ impl SqlStore {
                     pool,
                     dialect: Dialect::Sqlite,
                     options,
-                    write_lock: Some(Mutex::new(())),
+                    write_lock: Some(WriteGate::new()),
                 }
             }
             Target::Postgres { url } => {
@@ -188,8 +190,18 @@ impl SqlStore {
     }
 
     pub(crate) async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
+        self.begin_write_in(Lane::Other).await
+    }
+
+    /// A write that settles a request (charge, release, a batch item's result): it goes
+    /// ahead of queued reservations and other writes.
+    pub(crate) async fn begin_settling_write(&self) -> Result<WriteTx<'_>, StoreError> {
+        self.begin_write_in(Lane::Settle).await
+    }
+
+    async fn begin_write_in(&self, lane: Lane) -> Result<WriteTx<'_>, StoreError> {
         let writer = match &self.write_lock {
-            Some(lock) => Some(lock.lock().await),
+            Some(gate) => Some(gate.enter(lane).await),
             None => None,
         };
         let tx = self.pool.begin_with(self.dialect.begin()).await?;

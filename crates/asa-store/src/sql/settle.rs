@@ -15,7 +15,7 @@ const EXPIRE_BATCH: i64 = 200;
 impl SqlStore {
     pub(crate) async fn charge_impl(&self, r: &Reservation) -> Result<ChargeOutcome, StoreError> {
         let now = to_ms(self.now());
-        let mut w = self.begin_write().await?;
+        let mut w = self.begin_settling_write().await?;
         let outcome = self.charge_in(&mut w.tx, r, now).await?;
         w.commit().await?;
         Ok(outcome)
@@ -144,7 +144,7 @@ impl SqlStore {
 
     pub(crate) async fn release_impl(&self, r: &Reservation) -> Result<bool, StoreError> {
         let now = to_ms(self.now());
-        let mut w = self.begin_write().await?;
+        let mut w = self.begin_settling_write().await?;
         let held = sqlx::query(
             "UPDATE reservations SET state = 'released', settled_at = $1 \
              WHERE request_id = $2 AND state = 'held' RETURNING account_id, cost",
