@@ -97,7 +97,7 @@ pub async fn show(
 ) -> Response {
     let batch = match state.store.batch(&id, Some(&s.caller.account.id)).await {
         Ok(Some(b)) => b,
-        Ok(None) => return page::not_found("such batch"),
+        Ok(None) => return page::not_found(Area::Account, "such batch"),
         Err(e) => return page::store_failed(e),
     };
     let items = match state.store.batch_items(&batch.id, q.offset, ITEMS).await {

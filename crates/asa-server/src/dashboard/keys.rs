@@ -172,11 +172,11 @@ async fn own_key(
     id: &str,
 ) -> Result<KeyRecord, Response> {
     if !csrf_ok(&s.session, csrf) {
-        return Err(page::forbidden());
+        return Err(page::forbidden(Area::Account));
     }
     match state.store.key(id).await {
         Ok(Some(k)) if k.account_id == s.caller.account.id => Ok(k),
-        Ok(_) => Err(page::not_found("such key")),
+        Ok(_) => Err(page::not_found(Area::Account, "such key")),
         Err(e) => Err(page::store_failed(e)),
     }
 }
@@ -202,7 +202,7 @@ pub async fn create(
     Form(f): Form<CreateForm>,
 ) -> Response {
     if !csrf_ok(&s.session, &f.csrf) {
-        return page::forbidden();
+        return page::forbidden(Area::Account);
     }
     let kind = match f.kind.as_str() {
         "live" => KeyKind::Live,

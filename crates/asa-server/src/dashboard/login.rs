@@ -136,7 +136,7 @@ pub async fn account_sign_in(
     Form(f): Form<SignIn>,
 ) -> Response {
     if !same_origin(&headers) {
-        return page::forbidden();
+        return page::forbidden(Area::Account);
     }
     let refused = |text| {
         form(
@@ -164,7 +164,7 @@ pub async fn operator_sign_in(
     Form(f): Form<SignIn>,
 ) -> Response {
     if !same_origin(&headers) {
-        return page::forbidden();
+        return page::forbidden(Area::Operator);
     }
     let expected = state.config.admin.token.as_bytes();
     let given = f.key.trim().as_bytes();
@@ -183,7 +183,7 @@ async fn sign_out(state: &AppState, headers: &HeaderMap, area: Area, csrf: &str)
         match state.store.session(token).await {
             Ok(Some(session)) => {
                 if !csrf_ok(&session, csrf) {
-                    return page::forbidden();
+                    return page::forbidden(area);
                 }
                 if let Err(e) = state.store.delete_session(&session.id).await {
                     return page::store_failed(e);

@@ -159,7 +159,7 @@ pub async fn trace(
     state.traces.flush().await;
     let trace = match state.store.trace(&id, None).await {
         Ok(Some(t)) => t,
-        Ok(None) => return page::not_found("such request"),
+        Ok(None) => return page::not_found(Area::Operator, "such request"),
         Err(e) => return page::store_failed(e),
     };
     let viewer = Viewer {

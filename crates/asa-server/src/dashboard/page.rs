@@ -134,11 +134,11 @@ pub fn asset(body: &'static str, content_type: &'static str) -> Response {
     res
 }
 
-fn message_page(status: StatusCode, title: &str, text: &str) -> Response {
+fn message_page(area: Area, status: StatusCode, title: &str, text: &str) -> Response {
     respond(
         status,
         page(
-            Area::Account,
+            area,
             title,
             "",
             None,
@@ -147,10 +147,12 @@ fn message_page(status: StatusCode, title: &str, text: &str) -> Response {
     )
 }
 
-/// Something on our side failed; the details go to the log, not the page.
+/// Something on our side failed; the details go to the log, not the page. (Its page is
+/// the account area's: on the admin listener it shows unstyled.)
 pub fn failed(detail: &str) -> Response {
     tracing::error!(detail, "dashboard page failed");
     message_page(
+        Area::Account,
         StatusCode::INTERNAL_SERVER_ERROR,
         "Something went wrong",
         "The page could not be built. The error is in the server's log.",
@@ -161,8 +163,9 @@ pub fn store_failed(e: asa_store::StoreError) -> Response {
     failed(&e.to_string())
 }
 
-pub fn not_found(what: &str) -> Response {
+pub fn not_found(area: Area, what: &str) -> Response {
     message_page(
+        area,
         StatusCode::NOT_FOUND,
         "Not found",
         &format!("No {what} here in your account."),
@@ -170,8 +173,9 @@ pub fn not_found(what: &str) -> Response {
 }
 
 /// A form was posted without its session's token (or from another site).
-pub fn forbidden() -> Response {
+pub fn forbidden(area: Area) -> Response {
     message_page(
+        area,
         StatusCode::FORBIDDEN,
         "Form expired",
         "This form was not sent from the current session. Reload the page and try again.",

@@ -311,7 +311,7 @@ pub async fn submit(
     Form(p): Form<Params>,
 ) -> Response {
     if !csrf_ok(&s.session, &p.csrf) {
-        return page::forbidden();
+        return page::forbidden(Area::Account);
     }
     let ran = run(&state, &s, &p).await;
     render(&state, &s, &p, Some(ran))

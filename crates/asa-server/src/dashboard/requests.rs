@@ -267,7 +267,7 @@ pub async fn show(
     state.traces.flush().await;
     let trace = match state.store.trace(&id, Some(&s.caller.account.id)).await {
         Ok(Some(t)) => t,
-        Ok(None) => return page::not_found("such request"),
+        Ok(None) => return page::not_found(Area::Account, "such request"),
         Err(e) => return page::store_failed(e),
     };
     let viewer = s.viewer();
