@@ -112,7 +112,13 @@ async fn errors_are_one_line_with_code_message_and_request_id() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_creates_a_sandbox_batch_and_batch_status_shows_it() {
-    let s = Server::start(asa_sim::SimConfig::default(), |_| {}).await;
+    // A roomy upstream budget: this test is about the commands, and beside the bulk tests'
+    // floods of 1.5 MB pages on two cores the harness's 5 s ran out (408 items).
+    let s = Server::start(asa_sim::SimConfig::default(), |c| {
+        c.upstream.timeout = std::time::Duration::from_secs(30);
+        c.upstream.attempt_timeout = std::time::Duration::from_secs(15);
+    })
+    .await;
     let (_, key) = s.key("free", 0, KeyKind::Test).await;
     let file = s.path("batch.txt");
     std::fs::write(
