@@ -26,16 +26,31 @@ export RUSTC_BOOTSTRAP=1
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
+# run DIR TARGET CORPUS... [-- LIBFUZZER-FLAG...]: one target for the chosen minutes. On
+# success it prints libFuzzer's closing line (executions, coverage, corpus) and final stats;
+# on a crash the end of libFuzzer's output (the panic and the artifact's path) and fails.
 run() {
   local dir="$1" target="$2"
   shift 2
+  local corpora=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do corpora+=("$1"); shift; done
+  [ "${1:-}" = "--" ] && shift
   if [ -n "${FUZZ_TARGETS:-}" ] && ! grep -qw "$target" <<<"$FUZZ_TARGETS"; then
     return 0
   fi
   mkdir -p "$scratch/$target"
   echo "== $target: ${minutes} min"
-  (cd "$dir" && cargo fuzz run --sanitizer "$sanitizer" "$target" "$scratch/$target" "$@" -- \
-    -max_total_time=$((minutes * 60)) -print_final_stats=1 2>&1 | tail -n 25)
+  local log="$scratch/$target.log" status=0
+  # libFuzzer's own flags go after `--`: cargo-fuzz takes what precedes it for itself.
+  (cd "$dir" && cargo fuzz run --sanitizer "$sanitizer" "$target" "$scratch/$target" "${corpora[@]}" -- \
+    -max_total_time=$((minutes * 60)) -print_final_stats=1 "$@") >"$log" 2>&1 || status=$?
+  if [ "$status" != 0 ]; then
+    tail -n 60 "$log"
+    echo "fuzz: $target failed (status $status)" >&2
+    exit "$status"
+  fi
+  grep -E '^#[0-9]+[[:space:]]+DONE|^Done [0-9]+ runs|^stat::' "$log" || tail -n 25 "$log"
+  echo "corpus: $(find "$scratch/$target" -type f | wc -l) inputs kept by this run, beside $(find "${corpora[@]}" -type f | wc -l) seeds"
 }
 
 for t in query_params api_key webhook_signature; do
@@ -44,5 +59,5 @@ done
 extract_seeds=()
 [ -n "${ASA_CORPUS:-}" ] && [ -d "$ASA_CORPUS" ] && extract_seeds+=("$ASA_CORPUS")
 extract_seeds+=("$repo/crates/asa-extract/fuzz/corpus/extract")
-run "$repo/crates/asa-extract/fuzz" extract "${extract_seeds[@]}" -max_len=4000000
+run "$repo/crates/asa-extract/fuzz" extract "${extract_seeds[@]}" -- -max_len=4000000
 echo "fuzz: every selected target ran ${minutes} min without a crash"
