@@ -100,5 +100,6 @@ stop_server() {
 # run_load OUT SECONDS RATE CONCURRENCY MIX: the driver's summary line on stdout.
 run_load() {
   LOAD_BASE="$base" LOAD_KEY="$key" LOAD_OUT="$1" LOAD_SECONDS="$2" LOAD_RATE="$3" \
-    LOAD_CONCURRENCY="$4" LOAD_MIX="$5" LOAD_TIMEOUT="${LOAD_TIMEOUT:-120}" "$load"
+    LOAD_CONCURRENCY="$4" LOAD_MIX="$5" LOAD_TIMEOUT="${LOAD_TIMEOUT:-120}" \
+    LOAD_ASINS="${LOAD_ASINS:-0}" "$load"
 }

@@ -17,6 +17,11 @@
 //!   latency (ms), HTTP status (0: no answer), error code, request id, `Asa-Cost`, kind,
 //!   verdict (`ok` or `bad:<why>`)
 //! - `LOAD_TIMEOUT` (client timeout per request, seconds, 120)
+//! - `LOAD_ASINS` (0): when N > 0, the product pages of `plain` are those of N fixed
+//!   ASINs, drawn at random, so the simulator serves them from its page cache: the
+//!   machine's CPU then goes to asa, not to building and compressing Amazon's pages (which,
+//!   in production, are Amazon's cost, not the node's). asa keeps no page cache of its own,
+//!   so every request is still fetched, decoded, extracted, billed and traced.
 //!
 //! `cargo build --release -p asa-server --example hardening_load`
 
@@ -122,10 +127,23 @@ fn asin(prefix: &str, rng: &mut impl Rng) -> String {
     format!("{prefix}{}", alnum(rng, 10 - prefix.len()))
 }
 
-fn path_for(kind: Kind, rng: &mut impl Rng) -> (String, String) {
+/// Where a request's ASIN comes from: anywhere, or a catalogue of `n` fixed ones.
+#[derive(Debug, Clone, Copy)]
+struct Asins(usize);
+
+impl Asins {
+    fn product(self, rng: &mut impl Rng) -> String {
+        match self.0 {
+            0 => asin("B1", rng),
+            n => format!("B1{:08}", rng.gen_range(0..n)),
+        }
+    }
+}
+
+fn path_for(kind: Kind, asins: Asins, rng: &mut impl Rng) -> (String, String) {
     let (q, path) = match kind {
         Kind::Product => {
-            let a = asin("B1", rng);
+            let a = asins.product(rng);
             (a.clone(), format!("/api/v1/amazon/product?query={a}"))
         }
         Kind::Search => {
@@ -365,6 +383,7 @@ async fn main() {
     let mix = env_str("LOAD_MIX", "plain");
     let out_path = env_str("LOAD_OUT", "load.tsv");
     let timeout = Duration::from_secs_f64(env_num("LOAD_TIMEOUT", 120.0));
+    let asins = Asins(env_num("LOAD_ASINS", 0.0).max(0.0) as usize);
     assert!(!key.is_empty(), "LOAD_KEY is required");
 
     let client = reqwest::Client::builder()
@@ -398,7 +417,7 @@ async fn main() {
                 break;
             }
             let kind = Kind::pick(&mix, &mut rng);
-            let (query, path) = path_for(kind, &mut rng);
+            let (query, path) = path_for(kind, asins, &mut rng);
             match slots.clone().try_acquire_owned() {
                 Ok(permit) => {
                     let (client, base, key, tx, counters) = (
@@ -441,7 +460,7 @@ async fn main() {
                     let (kind, query, path) = {
                         let mut rng = rand::thread_rng();
                         let kind = Kind::pick(&mix, &mut rng);
-                        let (q, p) = path_for(kind, &mut rng);
+                        let (q, p) = path_for(kind, asins, &mut rng);
                         (kind, q, p)
                     };
                     let due = Instant::now();
