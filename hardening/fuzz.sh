@@ -6,6 +6,7 @@
 #   hardening/fuzz.sh            # 15 minutes per target
 #   hardening/fuzz.sh 1          # a one-minute smoke run
 #   FUZZ_TARGETS="api_key" hardening/fuzz.sh 5
+#   FUZZ_SECONDS=20 hardening/fuzz.sh    # .ci/run's smoke run: 20 s per target
 #
 # Each target starts from its seed corpus in the repository (fuzz/corpus/<target>, and for
 # the extractor the saved pages of ASA_CORPUS when set); what a run adds goes to a scratch
@@ -20,6 +21,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 minutes="${1:-15}"
+seconds="${FUZZ_SECONDS:-$((minutes * 60))}"
 sanitizer="${FUZZ_SANITIZER:-none}"
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 export RUSTC_BOOTSTRAP=1
@@ -39,11 +41,11 @@ run() {
     return 0
   fi
   mkdir -p "$scratch/$target"
-  echo "== $target: ${minutes} min"
+  echo "== $target: ${seconds} s"
   local log="$scratch/$target.log" status=0
   # libFuzzer's own flags go after `--`: cargo-fuzz takes what precedes it for itself.
   (cd "$dir" && cargo fuzz run --sanitizer "$sanitizer" "$target" "$scratch/$target" "${corpora[@]}" -- \
-    -max_total_time=$((minutes * 60)) -print_final_stats=1 "$@") >"$log" 2>&1 || status=$?
+    -max_total_time="$seconds" -print_final_stats=1 "$@") >"$log" 2>&1 || status=$?
   if [ "$status" != 0 ]; then
     tail -n 60 "$log"
     echo "fuzz: $target failed (status $status)" >&2
@@ -60,4 +62,4 @@ extract_seeds=()
 [ -n "${ASA_CORPUS:-}" ] && [ -d "$ASA_CORPUS" ] && extract_seeds+=("$ASA_CORPUS")
 extract_seeds+=("$repo/crates/asa-extract/fuzz/corpus/extract")
 run "$repo/crates/asa-extract/fuzz" extract "${extract_seeds[@]}" -- -max_len=4000000
-echo "fuzz: every selected target ran ${minutes} min without a crash"
+echo "fuzz: every selected target ran ${seconds} s without a crash"
