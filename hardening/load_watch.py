@@ -52,8 +52,13 @@ def columns(con):
     return [r[1] for r in con.execute("PRAGMA table_info(traces)")]
 
 
-def backdate_copy(db, limit=200_000):
-    """Copies the real traces stored so far as traces 8 days old (request ids `old_...`)."""
+def backdate_copy(db, limit=200_000, chunk=2_000):
+    """Copies the real traces stored so far as traces 8 days old (request ids `old_...`).
+
+    In transactions of CHUNK rows with a pause between them: SQLite has one writer, and a
+    copy of 100,000 rows in one transaction held the server's writes (its reservations and
+    settlements) long enough for the soak's generator to shed requests. The server never
+    meets such a writer; the soak must not measure one."""
     con = connect(db, readonly=False)
     cols = columns(con)
     exprs = []
@@ -64,12 +69,19 @@ def backdate_copy(db, limit=200_000):
             exprs.append(f"created_at - {8 * DAY_MS}")
         else:
             exprs.append(c)
-    with con:
-        cur = con.execute(
-            f"INSERT INTO traces ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM traces "
-            f"WHERE request_id LIKE 'req_%' LIMIT {int(limit)}"
-        )
-        n = cur.rowcount
+    # The traces stored so far: those up to the highest rowid now, copies excluded.
+    (hi,) = con.execute("SELECT coalesce(max(rowid), 0) FROM traces").fetchone()
+    n, lo = 0, 0
+    while lo < hi and n < limit:
+        with con:
+            cur = con.execute(
+                f"INSERT INTO traces ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM traces "
+                f"WHERE rowid > ? AND rowid <= ? AND request_id LIKE 'req_%' LIMIT ?",
+                (lo, min(lo + chunk, hi), limit - n),
+            )
+            n += cur.rowcount
+        lo += chunk
+        time.sleep(0.05)
     con.close()
     return n
 
