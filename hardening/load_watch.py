@@ -6,8 +6,8 @@
       Every INTERVAL s until the process P ends or MAX-SECONDS pass: the server's RSS
       (VmRSS), its open file descriptors (/proc/P/fd), the database's size on disk (main
       file + WAL + shared memory), its free pages, its traces (all, and those older than
-      the 7-day retention), the load average. At each INJECT-AT offset, copies the traces
-      stored so far back-dated by 8 days (see `backdate`): the server's next sweep (every
+      the 7-day retention), the load average. At each INJECT-AT offset, copies the first
+      30,000 traces stored back-dated by 8 days (see `backdate`): the server's next sweep (every
       600 s) must delete them.
   load_watch.py backdate --db DB --rows N
       Inserts N traces dated 8 days ago into a database whose server is not running yet;
@@ -52,8 +52,8 @@ def columns(con):
     return [r[1] for r in con.execute("PRAGMA table_info(traces)")]
 
 
-def backdate_copy(db, limit=200_000, chunk=2_000):
-    """Copies the real traces stored so far as traces 8 days old (request ids `old_...`).
+def backdate_copy(db, limit=30_000, chunk=2_000):
+    """Copies up to LIMIT real traces stored so far as traces 8 days old (ids `old_...`).
 
     In transactions of CHUNK rows with a pause between them: SQLite has one writer, and a
     copy of 100,000 rows in one transaction held the server's writes (its reservations and

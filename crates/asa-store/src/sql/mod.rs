@@ -5,6 +5,7 @@
 
 mod accounts;
 mod batches;
+mod checkpointer;
 mod keys;
 mod ledger;
 mod sessions;
@@ -15,11 +16,13 @@ mod write_gate;
 
 use crate::error::StoreError;
 use crate::StoreOptions;
+use checkpointer::Checkpointer;
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::pool::PoolOptions;
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use write_gate::{Lane, WriteGate};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -57,7 +60,9 @@ pub(crate) struct SqlStore {
     /// SQLite has one writer: queueing writers here is cheaper than letting them spin on
     /// the busy handler, and lets settlements go first (`write_gate`). Other processes
     /// still meet the busy timeout.
-    write_lock: Option<WriteGate>,
+    write_lock: Option<Arc<WriteGate>>,
+    /// A SQLite file's WAL checkpoints, run beside the writer rather than inside a commit.
+    _checkpointer: Option<Checkpointer>,
 }
 
 /// A write transaction; dropping it without `commit` rolls back.
@@ -133,12 +138,19 @@ impl SqlStore {
                 }
                 // A local file cannot drop a connection: the ping would be a wasted round trip.
                 .test_before_acquire(false);
+                // `:memory:` has no WAL to checkpoint.
+                let checkpoints = if memory {
+                    ""
+                } else {
+                    checkpointer::NO_AUTOCHECKPOINT
+                };
                 let pool = pool_options
                     .after_connect(move |conn, _| {
                         Box::pin(async move {
                             conn.execute(&*format!(
                                 "PRAGMA busy_timeout = {busy_ms}; PRAGMA journal_mode = WAL; \
-                                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                                 {checkpoints}"
                             ))
                             .await?;
                             Ok(())
@@ -147,11 +159,14 @@ impl SqlStore {
                     .connect_with(sqlx::any::AnyConnectOptions::from_str(&url)?)
                     .await?;
                 SQLITE_MIGRATIONS.run(&pool).await?;
+                let writer = Arc::new(WriteGate::new());
                 SqlStore {
+                    _checkpointer: (!memory)
+                        .then(|| Checkpointer::start(pool.clone(), writer.clone())),
                     pool,
                     dialect: Dialect::Sqlite,
                     options,
-                    write_lock: Some(WriteGate::new()),
+                    write_lock: Some(writer),
                 }
             }
             Target::Postgres { url } => {
@@ -182,6 +197,7 @@ impl SqlStore {
                     dialect: Dialect::Postgres,
                     options,
                     write_lock: None,
+                    _checkpointer: None,
                 }
             }
         };

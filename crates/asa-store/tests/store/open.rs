@@ -56,3 +56,73 @@ async fn other_databases_are_refused() {
         "{err}"
     );
 }
+
+/// Commits never checkpoint the WAL (that would happen while they hold SQLite's one writer,
+/// with every reservation and charge queued behind them); the store's own checkpointer
+/// copies the WAL into the database file beside the writer, and lets it start over. Without
+/// the checkpointer the file would stay at its first pages; with one that never reaches the
+/// WAL's end (so the WAL never starts over) the WAL would grow by everything written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_is_checkpointed_beside_the_writer_and_starts_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wal.db");
+    let wal = dir.path().join("wal.db-wal");
+    let store = open(path.to_str().unwrap()).await.unwrap();
+    let padding = "x".repeat(1000);
+    // 500 traces of about 1 KB each.
+    let round = |r: usize| -> Vec<asa_store::Trace> {
+        (0..500)
+            .map(|i| asa_store::Trace {
+                request_id: format!("req_{r:04}{i:08}"),
+                created_at: chrono::Utc::now(),
+                account_id: None,
+                key_prefix: None,
+                endpoint: "amazon.product".into(),
+                params: serde_json::json!({ "query": "B000000001", "padding": padding }),
+                status: 200,
+                error_code: None,
+                credits_charged: 0,
+                latency_ms: 1,
+                attempts: serde_json::json!([]),
+                extractor: serde_json::json!({}),
+            })
+            .collect()
+    };
+    let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let mb = 1u64 << 20;
+
+    // 10 MB at once, then the checkpointer (every 250 ms) copies it into the file.
+    for r in 0..20 {
+        store.insert_traces(&round(r)).await.unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while size(&path) < 8 * mb && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        size(&path) >= 8 * mb,
+        "the database file holds {} bytes after 10 MB of traces: the WAL was not checkpointed",
+        size(&path)
+    );
+
+    // Then 3 s of writes back to back, one trace a commit (each commit appends a few
+    // pages), as a node under load writes: the WAL starts over rather than growing by
+    // them (its file keeps the size it reached, about 16 MB of pages for the first 10 MB).
+    // A checkpoint beside the writers alone never reaches the WAL's end while they append.
+    let high_water = size(&wal);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut commits = 0usize;
+    while std::time::Instant::now() < until {
+        let mut one = round(1000 + commits / 500);
+        one.truncate(1);
+        one[0].request_id = format!("req_b{commits:010}");
+        store.insert_traces(&one).await.unwrap();
+        commits += 1;
+    }
+    assert!(
+        size(&wal) <= high_water + 4 * mb,
+        "the WAL grew from {high_water} to {} bytes over {commits} commits: it never started over",
+        size(&wal)
+    );
+    drop(store);
+}
