@@ -12,7 +12,7 @@ crate::suite!(
     usage_by_day_and_key
 );
 
-fn trace(
+pub(crate) fn trace(
     id: &str,
     at: DateTime<Utc>,
     account: Option<&str>,
