@@ -6,14 +6,13 @@
 
 mod support;
 
-use asa_model::KeyKind;
 use asa_store::batch::BatchStatus;
-use asa_store::{LedgerKind, NewAccount, Store};
+use asa_store::{LedgerKind, Store};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use support::{start_node, Shared};
+use support::{live_account, start_node, Shared};
 
 const COST: i64 = 5;
 const ITEMS: usize = 120;
@@ -36,16 +35,7 @@ async fn batch_survives(shared: Shared) {
     .unwrap();
     let store = shared.store().await;
     let initial = 10_000;
-    let account = store
-        .create_account(NewAccount {
-            plan: "pro".into(),
-            name: None,
-            credits: initial,
-        })
-        .await
-        .unwrap();
-    let (_, key) = store.create_key(&account.id, KeyKind::Live).await.unwrap();
-    let key = key.expose().to_string();
+    let (account_id, key) = live_account(&store, initial).await;
 
     let node = start_node(&shared, &sim.url_template(), NODE);
     // Half a second per page, so items are in flight whenever the node dies; every tenth
@@ -79,7 +69,7 @@ async fn batch_survives(shared: Shared) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let in_flight = store.account(&account.id).await.unwrap().unwrap().reserved;
+    let in_flight = store.account(&account_id).await.unwrap().unwrap().reserved;
     drop(node); // SIGKILL
     let (at_kill, status) = processed(&store, &id).await;
     assert_eq!(status, BatchStatus::Running);
@@ -103,7 +93,7 @@ async fn batch_survives(shared: Shared) {
     }
     // The dead runs' reservations expire with the sweeper.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while store.account(&account.id).await.unwrap().unwrap().reserved != 0 {
+    while store.account(&account_id).await.unwrap().unwrap().reserved != 0 {
         assert!(
             tokio::time::Instant::now() < deadline,
             "reservations stay held"
@@ -131,7 +121,7 @@ async fn batch_survives(shared: Shared) {
         assert_eq!(i.credits_charged, 0);
     }
 
-    let entries = store.ledger(&account.id, 100_000).await.unwrap();
+    let entries = store.ledger(&account_id, 100_000).await.unwrap();
     let mut charges: HashMap<String, usize> = HashMap::new();
     let mut expired = 0;
     let mut charged = 0;
@@ -157,7 +147,7 @@ async fn batch_survives(shared: Shared) {
         expired > 0,
         "the dead node's runs held reservations that expired"
     );
-    let after = store.account(&account.id).await.unwrap().unwrap();
+    let after = store.account(&account_id).await.unwrap().unwrap();
     assert_eq!((after.balance, after.reserved), (initial - charged, 0));
     drop(node);
     shared.finish().await;

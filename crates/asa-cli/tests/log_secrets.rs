@@ -4,8 +4,6 @@
 //! dashboard's sign-in form. The log must carry the refusals (with their request ids), and
 //! none of the keys' secrets.
 
-// Each test binary uses a part of the shared node harness.
-#[allow(dead_code)]
 mod support;
 
 use asa_model::KeyKind;

@@ -8,12 +8,10 @@
 
 mod support;
 
-use asa_model::KeyKind;
-use asa_store::{LedgerKind, NewAccount, Store};
+use asa_store::LedgerKind;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
-use support::{start_node, Shared};
+use support::{live_account, reserved, start_node, wait_reserved, Shared};
 
 const COST: i64 = 5;
 /// Requests in flight (waiting 2 s for the simulator) when the node dies.
@@ -67,25 +65,6 @@ async fn fast_batch(
         .collect()
 }
 
-async fn reserved(store: &Arc<dyn Store>, account_id: &str) -> i64 {
-    store.account(account_id).await.unwrap().unwrap().reserved
-}
-
-async fn wait_reserved(store: &Arc<dyn Store>, account_id: &str, want: i64, within: Duration) {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        let now = reserved(store, account_id).await;
-        if now == want {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "reserved stays {now}, want {want}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Kills a node holding `IN_FLIGHT` reservations, then restarts it (with `survivor`, a
 /// second node that keeps serving meanwhile), waits for the expiry and checks the ledger.
 async fn crash(shared: Shared, survivor: bool) {
@@ -97,16 +76,7 @@ async fn crash(shared: Shared, survivor: bool) {
     .unwrap();
     let store = shared.store().await;
     let initial = 1000;
-    let account = store
-        .create_account(NewAccount {
-            plan: "pro".into(),
-            name: None,
-            credits: initial,
-        })
-        .await
-        .unwrap();
-    let (_, key) = store.create_key(&account.id, KeyKind::Live).await.unwrap();
-    let key = key.expose().to_string();
+    let (account_id, key) = live_account(&store, initial).await;
     let client = reqwest::Client::new();
 
     let other = survivor.then(|| start_node(&shared, &sim.url_template(), &[]));
@@ -122,7 +92,7 @@ async fn crash(shared: Shared, survivor: bool) {
         .collect();
     wait_reserved(
         &store,
-        &account.id,
+        &account_id,
         COST * IN_FLIGHT as i64,
         Duration::from_secs(10),
     )
@@ -132,7 +102,7 @@ async fn crash(shared: Shared, survivor: bool) {
         assert_eq!(p.await.unwrap(), None, "a killed node answers nothing");
     }
     assert_eq!(
-        reserved(&store, &account.id).await,
+        reserved(&store, &account_id).await,
         COST * IN_FLIGHT as i64,
         "the dead node's reservations are still held"
     );
@@ -146,9 +116,9 @@ async fn crash(shared: Shared, survivor: bool) {
     // held once their time (upstream budget + grace) is over.
     let node = start_node(&shared, &sim.url_template(), &[]);
     delivered.extend(fast_batch(&client, &node.base, &key, "CRSB", 10).await);
-    wait_reserved(&store, &account.id, 0, Duration::from_secs(20)).await;
+    wait_reserved(&store, &account_id, 0, Duration::from_secs(20)).await;
 
-    let entries = store.ledger(&account.id, 10_000).await.unwrap();
+    let entries = store.ledger(&account_id, 10_000).await.unwrap();
     let mut settled: HashMap<&str, Vec<LedgerKind>> = HashMap::new();
     let mut reserved_ids = HashSet::new();
     let mut sums: HashMap<LedgerKind, i64> = HashMap::new();
@@ -187,7 +157,7 @@ async fn crash(shared: Shared, survivor: bool) {
     assert!(of(&[LedgerKind::Release]).is_empty());
     let sum = |k| sums.get(&k).copied().unwrap_or(0);
     assert_eq!(sum(LedgerKind::Charge), COST * delivered.len() as i64);
-    let after = store.account(&account.id).await.unwrap().unwrap();
+    let after = store.account(&account_id).await.unwrap().unwrap();
     assert_eq!(after.reserved, 0);
     assert_eq!(after.balance + sum(LedgerKind::Charge), initial);
     drop((node, other));

@@ -18,7 +18,9 @@
 //! - [`error`]: [`StoreError`] and [`ReserveError`].
 //! - `secret`: key generation, hashing and ids.
 //! - `sql`: the backend: one SQL implementation whose dialect (SQLite or PostgreSQL)
-//!   changes only how write transactions begin, row locks and the migrations.
+//!   changes only how write transactions begin, row locks and the migrations. Its ledger
+//!   (reservations, charges, releases) commits in groups through one writer task per
+//!   store (`sql/group.rs`); an answer waits for its group's commit.
 
 pub mod batch;
 pub mod clock;
@@ -93,5 +95,5 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
 
 /// [`open`] with explicit options (payments, clock, pool size, schema).
 pub async fn open_with(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
-    Ok(Arc::new(sql::SqlStore::open(url, options).await?))
+    Ok(sql::SqlStore::open(url, options).await?)
 }

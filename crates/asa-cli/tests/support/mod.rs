@@ -2,7 +2,11 @@
 //! SIGKILL when dropped) on a store the test shares with it: a SQLite file, or a PostgreSQL
 //! schema and a Redis key prefix when `DATABASE_URL` and `REDIS_URL` are set.
 
-use asa_store::Store;
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
+
+use asa_model::KeyKind;
+use asa_store::{NewAccount, Store};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -158,5 +162,40 @@ pub fn start_node_logging(
     Node {
         child,
         base: format!("http://{addr}"),
+    }
+}
+
+/// A `pro` account with `credits` and one live key: its id and the key's secret.
+pub async fn live_account(store: &Arc<dyn Store>, credits: i64) -> (String, String) {
+    let account = store
+        .create_account(NewAccount {
+            plan: "pro".into(),
+            name: None,
+            credits,
+        })
+        .await
+        .unwrap();
+    let (_, key) = store.create_key(&account.id, KeyKind::Live).await.unwrap();
+    (account.id, key.expose().to_string())
+}
+
+/// The credits an account has reserved.
+pub async fn reserved(store: &Arc<dyn Store>, account_id: &str) -> i64 {
+    store.account(account_id).await.unwrap().unwrap().reserved
+}
+
+/// Waits until the account's reserved credits are `want`; fails after `within`.
+pub async fn wait_reserved(store: &Arc<dyn Store>, account_id: &str, want: i64, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let now = reserved(store, account_id).await;
+        if now == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "reserved stays {now}, want {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -6,6 +6,7 @@
 mod accounts;
 mod batches;
 mod checkpointer;
+mod group;
 mod keys;
 mod ledger;
 mod sessions;
@@ -63,6 +64,8 @@ pub(crate) struct SqlStore {
     write_lock: Option<Arc<WriteGate>>,
     /// A SQLite file's WAL checkpoints, run beside the writer rather than inside a commit.
     _checkpointer: Option<Checkpointer>,
+    /// Reservations, charges and releases, committed in groups (`group`).
+    ledger: group::LedgerQueue,
 }
 
 /// A write transaction; dropping it without `commit` rolls back.
@@ -120,7 +123,12 @@ fn valid_schema_name(s: &str) -> bool {
 }
 
 impl SqlStore {
-    pub(crate) async fn open(url: &str, options: StoreOptions) -> Result<SqlStore, StoreError> {
+    /// Opens the store and starts its ledger writer (and, for a SQLite file, its
+    /// checkpointer).
+    pub(crate) async fn open(
+        url: &str,
+        options: StoreOptions,
+    ) -> Result<Arc<SqlStore>, StoreError> {
         sqlx::any::install_default_drivers();
         let max = options.max_connections.max(1);
         let store = match parse_target(url)? {
@@ -144,12 +152,16 @@ impl SqlStore {
                 } else {
                     checkpointer::NO_AUTOCHECKPOINT
                 };
+                // `synchronous = FULL`: a commit is on disk before it returns, so a charge
+                // whose 2xx has left survives a power loss too (NORMAL in WAL mode may lose
+                // the last commits). The ledger commits in groups, so the sync is paid once
+                // per group, not per request.
                 let pool = pool_options
                     .after_connect(move |conn, _| {
                         Box::pin(async move {
                             conn.execute(&*format!(
                                 "PRAGMA busy_timeout = {busy_ms}; PRAGMA journal_mode = WAL; \
-                                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
                                  {checkpoints}"
                             ))
                             .await?;
@@ -160,14 +172,15 @@ impl SqlStore {
                     .await?;
                 SQLITE_MIGRATIONS.run(&pool).await?;
                 let writer = Arc::new(WriteGate::new());
-                SqlStore {
+                Arc::new_cyclic(|me| SqlStore {
                     _checkpointer: (!memory)
                         .then(|| Checkpointer::start(pool.clone(), writer.clone())),
                     pool,
                     dialect: Dialect::Sqlite,
                     options,
                     write_lock: Some(writer),
-                }
+                    ledger: group::LedgerQueue::start(me.clone()),
+                })
             }
             Target::Postgres { url } => {
                 let mut pool_options = AnyPoolOptions::new().max_connections(max);
@@ -192,13 +205,14 @@ impl SqlStore {
                 }
                 let pool = pool_options.connect(&url).await?;
                 POSTGRES_MIGRATIONS.run(&pool).await?;
-                SqlStore {
+                Arc::new_cyclic(|me| SqlStore {
                     pool,
                     dialect: Dialect::Postgres,
                     options,
                     write_lock: None,
                     _checkpointer: None,
-                }
+                    ledger: group::LedgerQueue::start(me.clone()),
+                })
             }
         };
         tracing::debug!(dialect = ?store.dialect, "store opened");

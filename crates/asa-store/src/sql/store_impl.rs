@@ -60,13 +60,14 @@ impl Store for SqlStore {
         cost: i64,
         ttl: Duration,
     ) -> Result<Reservation, ReserveError> {
-        self.reserve_impl(account_id, request_id, cost, ttl).await
+        self.reserve_grouped(account_id, request_id, cost, ttl)
+            .await
     }
     async fn charge(&self, reservation: &Reservation) -> Result<ChargeOutcome> {
-        self.charge_impl(reservation).await
+        self.charge_grouped(reservation).await
     }
     async fn release(&self, reservation: &Reservation) -> Result<bool> {
-        self.release_impl(reservation).await
+        self.release_grouped(reservation).await
     }
     async fn expire_reservations(&self, now: DateTime<Utc>) -> Result<u64> {
         self.expire_reservations_impl(now).await

@@ -13,6 +13,36 @@ use std::time::Duration;
 
 crate::suite!(ledger_property_under_concurrency);
 
+/// Each line's balance and reserved follow from the line before it by its kind and amount:
+/// the ledger is a true account of the balances, whichever operations shared a commit.
+fn assert_chained(ledger: &[asa_store::LedgerEntry], backend: &str) {
+    let mut lines: Vec<_> = ledger.iter().collect();
+    lines.sort_by_key(|e| e.id);
+    let (mut balance, mut reserved) = (0i64, 0i64);
+    for e in lines {
+        let a = e.amount;
+        match e.kind {
+            LedgerKind::TopUp | LedgerKind::AutoTopUp => balance += a,
+            LedgerKind::Reserve => (balance, reserved) = (balance - a, reserved + a),
+            LedgerKind::Charge if e.note.as_deref().is_some_and(|n| n.starts_with("late")) => {
+                balance -= a
+            }
+            LedgerKind::Charge => reserved -= a,
+            LedgerKind::Release | LedgerKind::Expire => {
+                (balance, reserved) = (balance + a, reserved - a)
+            }
+        }
+        assert_eq!(
+            (e.balance_after, e.reserved_after),
+            (balance, reserved),
+            "{backend}: ledger line {} ({:?} {a} for {:?})",
+            e.id,
+            e.kind,
+            e.request_id
+        );
+    }
+}
+
 const COST: i64 = 5;
 const TASKS: u64 = 200;
 const INITIAL: i64 = 300;
@@ -142,6 +172,7 @@ async fn ledger_property_under_concurrency(b: &Backend) {
     assert!(ledger
         .iter()
         .all(|e| e.balance_after >= 0 && e.reserved_after >= 0));
+    assert_chained(&ledger, b.name);
     let topped: i64 = ledger
         .iter()
         .filter(|e| matches!(e.kind, LedgerKind::TopUp | LedgerKind::AutoTopUp))
