@@ -20,17 +20,18 @@
 //! (`Deferred`): a reservation that needs an auto-top-up (the payment may take a while and
 //! must not hold the group), one whose account the read did not find, a charge whose
 //! reservation was not held (a replay, a late charge after expiry), and a request id met
-//! twice in one group. If the group's transaction fails, it is rolled back and every
-//! operation in it runs the single-operation way, so one bad operation costs the others
-//! only time.
+//! twice in one group. If the group's transaction fails (a reservation whose request id
+//! was reserved before is one way), it is rolled back and every operation in it runs the
+//! single-operation way, so one bad operation costs the others only time.
 
 use super::ledger::{credits, Credits};
+use super::write_gate::Lane;
 use super::{duration_ms, from_ms, get, to_ms, SqlStore};
 use crate::error::{ReserveError, StoreError};
 use crate::types::{ChargeOutcome, LedgerKind, Reservation};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use sqlx::{AnyConnection, Connection};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -84,10 +85,39 @@ pub(crate) struct LedgerQueue(mpsc::UnboundedSender<Op>);
 impl LedgerQueue {
     /// Starts the writer for `store`, which owns the returned queue (hence the weak
     /// reference: the task must not keep its store alive).
-    pub(crate) fn start(store: Weak<SqlStore>) -> LedgerQueue {
+    ///
+    /// `relaxed`, for a SQLite file, is a connection of the writer's own that commits
+    /// without syncing to disk, for groups without a charge (see [`Durability`]).
+    pub(crate) fn start(store: Weak<SqlStore>, relaxed: Option<AnyConnection>) -> LedgerQueue {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(writer(store, rx));
+        tokio::spawn(writer(store, rx, relaxed));
         LedgerQueue(tx)
+    }
+}
+
+/// How a group commits. A charge is what a 2xx waits for, so a group holding one commits
+/// on a connection with `synchronous = FULL` (SQLite syncs the WAL before the commit
+/// returns; PostgreSQL always flushes its WAL at commit). A group of reservations and
+/// releases only commits without the sync on SQLite: losing it to a power cut (the process
+/// survives anything less) loses credits held, never a charge: the node died with its
+/// requests, a lost reservation is as if never taken (a charge of it would find no row and
+/// deliver no 2xx), a lost release leaves the reservation to expire. The WAL is one
+/// sequence, so a later synced commit carries every earlier one with it.
+pub(crate) enum Durability {
+    Synced,
+    Relaxed,
+}
+
+impl Durability {
+    /// The pragma a relaxed connection runs once.
+    pub(crate) const RELAXED_PRAGMA: &'static str = "PRAGMA synchronous = NORMAL";
+
+    fn of(reqs: &[Req]) -> Durability {
+        if reqs.iter().any(|r| matches!(r, Req::Charge(_))) {
+            Durability::Synced
+        } else {
+            Durability::Relaxed
+        }
     }
 }
 
@@ -95,14 +125,21 @@ fn writer_gone() -> StoreError {
     StoreError::Corrupt("the ledger's writer has stopped".into())
 }
 
-async fn writer(store: Weak<SqlStore>, mut rx: mpsc::UnboundedReceiver<Op>) {
+async fn writer(
+    store: Weak<SqlStore>,
+    mut rx: mpsc::UnboundedReceiver<Op>,
+    mut relaxed: Option<AnyConnection>,
+) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
         let Some(store) = store.upgrade() else {
             return; // dropping the group's replies tells their callers
         };
         let ops = std::mem::replace(&mut group, Vec::with_capacity(MAX_GROUP));
-        store.commit_group(ops).await;
+        store.commit_group(ops, relaxed.as_mut()).await;
+    }
+    if let Some(conn) = relaxed {
+        let _ = conn.close().await;
     }
 }
 
@@ -198,7 +235,7 @@ impl SqlStore {
 
     /// Commits `ops` as one transaction, answers them, then runs what was left to the
     /// single-operation path.
-    async fn commit_group(self: Arc<Self>, ops: Vec<Op>) {
+    async fn commit_group(self: Arc<Self>, ops: Vec<Op>, relaxed: Option<&mut AnyConnection>) {
         let now = self.now();
         let mut alone = Vec::new();
         let mut reqs = Vec::with_capacity(ops.len());
@@ -214,14 +251,28 @@ impl SqlStore {
                 alone.push(op);
             }
         }
-        let committed = async {
-            let mut w = self.begin_settling_write().await?;
-            let plan = self.plan_group(&mut w.tx, &reqs, now).await?;
-            self.write_plan(&mut w.tx, &plan, now).await?;
-            w.commit().await?;
-            Ok::<_, StoreError>(plan)
-        }
-        .await;
+        let committed: Result<Plan, StoreError> = match (Durability::of(&reqs), relaxed) {
+            (Durability::Relaxed, Some(conn)) => {
+                // The writer's own connection still takes SQLite's one writer in turn.
+                let _writer = self.enter_writer(Lane::Settle).await;
+                async {
+                    let mut tx = conn.begin_with(self.dialect.begin()).await?;
+                    let plan = self.apply_group(&mut tx, &reqs, now).await?;
+                    tx.commit().await?;
+                    Ok(plan)
+                }
+                .await
+            }
+            _ => {
+                async {
+                    let mut w = self.begin_settling_write().await?;
+                    let plan = self.apply_group(&mut w.tx, &reqs, now).await?;
+                    w.commit().await?;
+                    Ok(plan)
+                }
+                .await
+            }
+        };
         match committed {
             Ok(plan) => {
                 for ((req, reply), decision) in reqs.into_iter().zip(replies).zip(plan.decisions) {
@@ -273,11 +324,23 @@ impl SqlStore {
         }
     }
 
+    /// Decides and writes every operation of the group inside its transaction.
+    async fn apply_group(
+        &self,
+        tx: &mut AnyConnection,
+        reqs: &[Req],
+        now: DateTime<Utc>,
+    ) -> Result<Plan, StoreError> {
+        let plan = self.plan_group(tx, reqs, now).await?;
+        self.write_plan(tx, &plan, now).await?;
+        Ok(plan)
+    }
+
     /// Decides every operation of the group inside its transaction, and updates the
     /// accounts it changed.
     async fn plan_group(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut AnyConnection,
         reqs: &[Req],
         now: DateTime<Utc>,
     ) -> Result<Plan, StoreError> {
@@ -298,9 +361,6 @@ impl SqlStore {
                 "released",
                 now_ms,
             )
-            .await?;
-        let seen = self
-            .existing_reservations(tx, &ids(|r| matches!(r, Req::Reserve { .. })))
             .await?;
         let mut involved: Vec<&str> = reqs
             .iter()
@@ -365,12 +425,6 @@ impl SqlStore {
                         .get_mut(account_id)
                         .filter(|_| !slow.contains(account_id.as_str()));
                     match a {
-                        _ if seen.contains(request_id) => {
-                            Decision::Reserved(Err(StoreError::DuplicateRequest {
-                                request_id: request_id.clone(),
-                            }
-                            .into()))
-                        }
                         Some(a)
                             if a.now.balance >= cost
                                 && a.topup_below.is_none_or(|t| a.now.balance - cost >= t) =>
@@ -422,7 +476,7 @@ impl SqlStore {
                 .bind(a.delta_balance)
                 .bind(a.delta_reserved)
                 .bind(id)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
             }
         }
@@ -433,7 +487,7 @@ impl SqlStore {
     /// account and cost.
     async fn flip(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut AnyConnection,
         ids: &[String],
         state: &str,
         now: i64,
@@ -450,7 +504,7 @@ impl SqlStore {
         for id in ids {
             q = q.bind(id);
         }
-        q.fetch_all(&mut **tx)
+        q.fetch_all(&mut *tx)
             .await?
             .iter()
             .map(|row| {
@@ -462,33 +516,10 @@ impl SqlStore {
             .collect()
     }
 
-    async fn existing_reservations(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        ids: &[String],
-    ) -> Result<HashSet<String>, StoreError> {
-        if ids.is_empty() {
-            return Ok(HashSet::new());
-        }
-        let sql = format!(
-            "SELECT request_id FROM reservations WHERE request_id IN ({})",
-            placeholders(1, ids.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for id in ids {
-            q = q.bind(id);
-        }
-        q.fetch_all(&mut **tx)
-            .await?
-            .iter()
-            .map(|row| get(row, "request_id"))
-            .collect()
-    }
-
     /// Reads (and on PostgreSQL locks, in id order) the accounts the group touches.
     async fn lock_accounts(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut AnyConnection,
         ids: &[&str],
     ) -> Result<HashMap<String, Account>, StoreError> {
         if ids.is_empty() {
@@ -504,7 +535,7 @@ impl SqlStore {
         for id in ids {
             q = q.bind(*id);
         }
-        q.fetch_all(&mut **tx)
+        q.fetch_all(&mut *tx)
             .await?
             .iter()
             .map(|row| Ok((get::<String>(row, "id")?, account_of(row)?)))
@@ -514,7 +545,7 @@ impl SqlStore {
     /// The group's new reservation rows and ledger lines, one statement each.
     async fn write_plan(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut AnyConnection,
         plan: &Plan,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
@@ -522,7 +553,7 @@ impl SqlStore {
         if !plan.held.is_empty() {
             let sql = format!(
                 "INSERT INTO reservations (request_id, account_id, cost, state, created_at, \
-                 expires_at) VALUES {}",
+                 expires_at) VALUES {} ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
                 rows(plan.held.len(), 5, "'held', ")
             );
             let mut q = sqlx::query(&sql);
@@ -534,7 +565,20 @@ impl SqlStore {
                     .bind(now)
                     .bind(h.expires_at);
             }
-            q.execute(&mut **tx).await?;
+            let inserted: HashSet<String> = q
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| get(row, "request_id"))
+                .collect::<Result<_, _>>()?;
+            // A request id reserved before (a replay): the group rolls back and each of its
+            // operations goes alone, where the replay is refused on its own. Request ids are
+            // the server's own, so this is all but never.
+            if let Some(h) = plan.held.iter().find(|h| !inserted.contains(&h.request_id)) {
+                return Err(StoreError::DuplicateRequest {
+                    request_id: h.request_id.clone(),
+                });
+            }
         }
         if !plan.lines.is_empty() {
             let sql = format!(
@@ -553,7 +597,7 @@ impl SqlStore {
                     .bind(&l.request_id)
                     .bind(now);
             }
-            q.execute(&mut **tx).await?;
+            q.execute(&mut *tx).await?;
         }
         Ok(())
     }

@@ -171,6 +171,15 @@ impl SqlStore {
                     .connect_with(sqlx::any::AnyConnectOptions::from_str(&url)?)
                     .await?;
                 SQLITE_MIGRATIONS.run(&pool).await?;
+                // The ledger writer's own connection for groups without a charge; `:memory:`
+                // has only its one connection (and nothing to sync).
+                let relaxed = if memory {
+                    None
+                } else {
+                    let mut conn = pool.acquire().await?.detach();
+                    conn.execute(group::Durability::RELAXED_PRAGMA).await?;
+                    Some(conn)
+                };
                 let writer = Arc::new(WriteGate::new());
                 Arc::new_cyclic(|me| SqlStore {
                     _checkpointer: (!memory)
@@ -179,7 +188,7 @@ impl SqlStore {
                     dialect: Dialect::Sqlite,
                     options,
                     write_lock: Some(writer),
-                    ledger: group::LedgerQueue::start(me.clone()),
+                    ledger: group::LedgerQueue::start(me.clone(), relaxed),
                 })
             }
             Target::Postgres { url } => {
@@ -211,7 +220,7 @@ impl SqlStore {
                     options,
                     write_lock: None,
                     _checkpointer: None,
-                    ledger: group::LedgerQueue::start(me.clone()),
+                    ledger: group::LedgerQueue::start(me.clone(), None),
                 })
             }
         };
@@ -229,11 +238,16 @@ impl SqlStore {
         self.begin_write_in(Lane::Settle).await
     }
 
-    async fn begin_write_in(&self, lane: Lane) -> Result<WriteTx<'_>, StoreError> {
-        let writer = match &self.write_lock {
+    /// SQLite's one writer, in `lane`; `None` on PostgreSQL, whose row locks suffice.
+    pub(crate) async fn enter_writer(&self, lane: Lane) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.write_lock {
             Some(gate) => Some(gate.enter(lane).await),
             None => None,
-        };
+        }
+    }
+
+    async fn begin_write_in(&self, lane: Lane) -> Result<WriteTx<'_>, StoreError> {
+        let writer = self.enter_writer(lane).await;
         let tx = self.pool.begin_with(self.dialect.begin()).await?;
         Ok(WriteTx {
             tx,
