@@ -19,8 +19,8 @@
 //!   done in `max(answer, ahead × hold / slots) + hold`, `ahead` being the requests
 //!   upstream, in a slot or waiting. One that would fit with nothing ahead of it is still
 //!   let through: only the upstream can tell whether it is too slow. A waiting request
-//!   whose deadline passes, or comes so close that it could no longer be done, is refused
-//!   too, as is an answer whose deadline passes while it waits for a page slot.
+//!   whose deadline passes, or that comes to its turn too close to it to be done, is
+//!   refused too, as is an answer whose deadline passes while it waits for a page slot.
 //!
 //! A refusal is a [`Shed`]: the caller answers `503 capacity` with its `Retry-After`,
 //! never an upstream timeout, since no exit was slow.
@@ -256,23 +256,12 @@ impl Intake {
         self.admit(&mut st);
     }
 
-    /// Refuses the waiting requests that can no longer be done in time, from the back,
-    /// then lets the first ones go while there is room (refusing those whose wait left
-    /// them too little time even with nothing ahead).
+    /// Lets the first waiting requests go while there is room, refusing those whose wait
+    /// left them too little time even with nothing ahead. Those further back are not
+    /// refused on an estimate: the first figures of a burst come from pages drained while
+    /// the machine is busiest, and would refuse requests that still had time.
     fn admit(self: &Arc<Self>, st: &mut State) {
         let now = Instant::now();
-        if let Some(f) = st.figures() {
-            while let Some((&(deadline, _), _)) = st.waiting.last_key_value() {
-                let ahead = st.backlog() - 1;
-                if now + self.finish(f, ahead) <= deadline {
-                    break;
-                }
-                let shed = self.shed(st);
-                if let Some((_, tx)) = st.waiting.pop_last() {
-                    let _ = tx.send(Err(shed));
-                }
-            }
-        }
         while st.upstream < self.limit(st) {
             let Some(((deadline, _), tx)) = st.waiting.pop_first() else {
                 break;
