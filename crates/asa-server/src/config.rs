@@ -78,8 +78,9 @@ pub struct UpstreamSection {
     /// Largest page accepted, in bytes (decoded).
     pub body_cap: usize,
     /// Pages downloaded and extracted at once on this node (the others wait, their bodies
-    /// unread): bounds the memory of pages however many requests are in flight. 0: twice
-    /// the cores.
+    /// unread): bounds the memory of pages however many requests are in flight, and no
+    /// more requests go upstream than they drain before their deadlines (the others wait,
+    /// or get `503 capacity`). 0: twice the cores.
     pub pages_at_once: usize,
     /// `standard` (reqwest + rustls, always built) or `browser` (browser TLS and HTTP/2
     /// fingerprints; needs a build with the `browser` cargo feature).

@@ -171,6 +171,14 @@ async fn run(
                         j.extraction.page.kind()
                     ),
                 ),
+                FetchError::Overloaded { retry_after } => (
+                    json!({"version": EXTRACTOR_VERSION}),
+                    format!(
+                        "This server has more pages queued than it can fetch and extract within the upstream budget ({} attempt(s) made); retry after {} s.",
+                        attempts.len(),
+                        retry_after_secs(*retry_after)
+                    ),
+                ),
                 _ => (
                     json!({"version": EXTRACTOR_VERSION}),
                     format!(
@@ -180,9 +188,14 @@ async fn run(
                     ),
                 ),
             };
+            let mut error = ApiError::new(code, message);
+            if let FetchError::Overloaded { retry_after } = &e {
+                m.count("asa_upstream_shed_total", vec![], 1);
+                error = error.with_retry_after(retry_after_secs(*retry_after));
+            }
             let resolved_url = attempts.last().map(|a| a.url.clone());
             Fetched {
-                result: Err(ApiError::new(code, message)),
+                result: Err(error),
                 attempts,
                 source_status,
                 resolved_url,
@@ -191,6 +204,11 @@ async fn run(
             }
         }
     }
+}
+
+/// Whole seconds for `Retry-After`, rounded up: never sooner than the estimate.
+fn retry_after_secs(d: std::time::Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
 fn failed(e: ApiError) -> Fetched {

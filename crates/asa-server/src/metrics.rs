@@ -83,6 +83,11 @@ const HELP: &[(&str, &str, &str)] = &[
         "Upstream attempts by outcome and exit country",
     ),
     (
+        "asa_upstream_shed_total",
+        "counter",
+        "Pages refused for lack of local capacity (503 capacity): more were queued than the page slots could drain before the deadline",
+    ),
+    (
         "asa_credits_charged_total",
         "counter",
         "Credits charged for delivered 2xx answers",

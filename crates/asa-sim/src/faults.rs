@@ -34,6 +34,9 @@ pub enum Fault {
     Truncate,
     /// A 20 MB product page.
     Huge,
+    /// The real page at once, its body sent in pieces spread over the delay (a slow
+    /// download: the answer's head is quick, its body is not).
+    Drip,
 }
 
 impl Fault {
@@ -50,6 +53,7 @@ impl Fault {
             Fault::Reset => "reset",
             Fault::Truncate => "truncate",
             Fault::Huge => "huge",
+            Fault::Drip => "drip",
         }
     }
 }
@@ -84,13 +88,12 @@ pub fn magic_product(asin: &str) -> Option<MagicProduct> {
     if let Some((_, f)) = fixed.iter().find(|(p, _)| asin.starts_with(p)) {
         return Some(MagicProduct::Fault(*f, Duration::ZERO));
     }
-    if let Some(digits) = asin.strip_prefix("B0SLOW") {
-        if digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()) {
-            let tens: u64 = digits.parse().unwrap_or(0);
-            return Some(MagicProduct::Fault(
-                Fault::Slow,
-                Duration::from_millis(tens * 10),
-            ));
+    for (prefix, fault) in [("B0SLOW", Fault::Slow), ("B0DRIP", Fault::Drip)] {
+        if let Some(digits) = asin.strip_prefix(prefix) {
+            if digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()) {
+                let tens: u64 = digits.parse().unwrap_or(0);
+                return Some(MagicProduct::Fault(fault, Duration::from_millis(tens * 10)));
+            }
         }
     }
     if let Some(rest) = asin.strip_prefix("B0FLAKY") {
@@ -195,6 +198,10 @@ mod tests {
             ))
         );
         assert_eq!(magic_product("B0SLOWABCD"), None);
+        assert_eq!(
+            magic_product("B0DRIP0200"),
+            Some(MagicProduct::Fault(Fault::Drip, Duration::from_secs(2)))
+        );
         assert_eq!(magic_product("B0FLAKY3XX"), Some(MagicProduct::Flaky(3)));
         assert_eq!(magic_product("B0MOVEDTO1"), None);
         assert_eq!(magic_product("B000LQXC2Q"), None);

@@ -5,7 +5,7 @@
 use crate::fingerprint::http2::akamai;
 use crate::fingerprint::wire::Recording;
 use crate::fingerprint::ConnectionPrint;
-use crate::handler::{Action, App, Request};
+use crate::handler::{Action, App, Request, DRIP_PIECES};
 use bytes::Bytes;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -101,6 +101,20 @@ async fn answer(
     if r.action == Action::Truncate {
         let _ = send.send_data(r.body.slice(..r.body.len() / 2), false);
         send.send_reset(h2::Reason::CANCEL);
+    } else if let Action::Drip(over) = r.action {
+        let piece = r.body.len().div_ceil(DRIP_PIECES).max(1);
+        let mut at = 0;
+        while at < r.body.len() {
+            tokio::time::sleep(over / DRIP_PIECES as u32).await;
+            let end = (at + piece).min(r.body.len());
+            if send
+                .send_data(r.body.slice(at..end), end == r.body.len())
+                .is_err()
+            {
+                return;
+            }
+            at = end;
+        }
     } else {
         let _ = send.send_data(r.body, true);
     }

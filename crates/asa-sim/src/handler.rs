@@ -45,7 +45,12 @@ pub enum Action {
     Reset,
     /// Promise more bytes than are sent, then close.
     Truncate,
+    /// Send the head at once and the body in [`DRIP_PIECES`] pieces spread over this long.
+    Drip(Duration),
 }
+
+/// The pieces a dripped body is sent in.
+pub const DRIP_PIECES: usize = 20;
 
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -190,6 +195,11 @@ impl App {
             }
         }
         let is_fetch = req.method == "GET" || head_only;
+        // A dripped body takes its delay while it is sent, not before the head.
+        let (fault_delay, drip) = match fault {
+            Some(Fault::Drip) => (Duration::ZERO, fault_delay),
+            _ => (fault_delay, Duration::ZERO),
+        };
         let delay = self.cfg.latency.sample(self.draws.unit()) + fault_delay;
         if is_fetch
             && !matches!(routed.target, Target::SimRequests | Target::SimClear)
@@ -228,6 +238,7 @@ impl App {
         let action = match outcome.fault {
             Some(Fault::Reset) => Action::Reset,
             Some(Fault::Truncate) => Action::Truncate,
+            Some(Fault::Drip) => Action::Drip(drip),
             _ => Action::Send,
         };
         record.fault = outcome.fault.map(|f| f.as_str().to_string());
@@ -321,7 +332,7 @@ impl App {
                 }
             }
             Some(Fault::Huge) => self.generated_product(m, asin, lang, HUGE_PAGE_BYTES).await,
-            Some(Fault::Slow | Fault::Reset | Fault::Truncate) | None => {
+            Some(Fault::Slow | Fault::Reset | Fault::Truncate | Fault::Drip) | None => {
                 self.product_body(m, asin, lang).await
             }
         };

@@ -3,7 +3,7 @@
 //! Content-Length. One task per connection, keep-alive, absolute-form (proxy) targets.
 
 use crate::fingerprint::ConnectionPrint;
-use crate::handler::{Action, App, Request, Response};
+use crate::handler::{Action, App, Request, Response, DRIP_PIECES};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -217,6 +217,16 @@ async fn write_response<S: Conn>(stream: &mut S, r: Response, keep_alive: bool) 
             let _ = stream.write_all(&r.body[..r.body.len() / 2]).await;
             let _ = stream.flush().await;
             false
+        }
+        Action::Drip(over) => {
+            let piece = r.body.len().div_ceil(DRIP_PIECES).max(1);
+            for chunk in r.body.chunks(piece) {
+                tokio::time::sleep(over / DRIP_PIECES as u32).await;
+                if stream.write_all(chunk).await.is_err() || stream.flush().await.is_err() {
+                    return false;
+                }
+            }
+            true
         }
         _ => stream.write_all(&r.body).await.is_ok() && stream.flush().await.is_ok(),
     }

@@ -21,7 +21,8 @@
 //! Magic ASINs and queries trigger each fault deterministically (see `FAULTS.md`):
 //! `B0CAPTCHA*` captcha (200), `B0WAFCHAL*` AWS WAF challenge (202), `B0ERR503*` 503,
 //! `B0NOTFND*` 404, `B0GALLERY*` delisted shelf (200), `B0REDIRCT*` 301 to `B0MOVEDTO1`,
-//! `B0UNKNOWN*` unknown layout (200), `B0SLOWnnnn` waits nnnn x 10 ms, `B0RESET*` reset,
+//! `B0UNKNOWN*` unknown layout (200), `B0SLOWnnnn` waits nnnn x 10 ms, `B0DRIPnnnn` sends
+//! its body over nnnn x 10 ms, `B0RESET*` reset,
 //! `B0TRUNC*` truncated body, `B0HUGE*` 20 MB page, `B0FLAKYn*` captcha for the first n
 //! requests. Queries: `sim-captcha`, `sim-waf`, `sim-503`, `sim-empty`, `sim-slow-<ms>`,
 //! `sim-fail-page-<n>`, `sim-unknown`, `sim-reset`, `sim-truncate`.

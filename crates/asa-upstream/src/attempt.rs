@@ -73,6 +73,9 @@ pub enum Outcome {
     BadStatus,
     /// The connection closed before the whole body came.
     Truncated,
+    /// The answer came, but waited here for a page slot (or its judging ran) past the
+    /// request's budget: local capacity, not the exit's doing.
+    Capacity,
 }
 
 impl Outcome {
@@ -91,6 +94,7 @@ impl Outcome {
             Outcome::Reset => "reset",
             Outcome::BadStatus => "bad_status",
             Outcome::Truncated => "truncated",
+            Outcome::Capacity => "capacity",
         }
     }
 }
@@ -219,6 +223,7 @@ mod tests {
             Outcome::Reset,
             Outcome::BadStatus,
             Outcome::Truncated,
+            Outcome::Capacity,
         ] {
             let json = serde_json::to_string(&o).unwrap();
             assert_eq!(json, format!("\"{}\"", o.as_str()));

@@ -22,7 +22,10 @@ pub struct UpstreamConfig {
     /// (its body unread, held back by TCP flow control) before its body is read, and keeps
     /// it until its judge is done. This bounds the memory of page bodies to about
     /// `pages_at_once x page size` however many requests are in flight, and keeps the
-    /// blocking pool to the work the cores can do. 0: twice the available cores.
+    /// blocking pool to the work the cores can do. No more requests go upstream than
+    /// the slots drain before their deadlines (admission by drain rate, measured as pages
+    /// go through); the others wait holding no connection, or are refused as `capacity`.
+    /// 0: twice the available cores.
     pub pages_at_once: usize,
     /// Proxy URLs (`http://`, `https://`, `socks5://`, `socks5h://`, optional userinfo,
     /// optional `#id`) per upper-case ISO country, or under `"default"` for countries

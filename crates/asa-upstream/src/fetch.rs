@@ -5,6 +5,7 @@ use crate::attempt::{Attempt, Outcome};
 use crate::config::{UpstreamConfig, UpstreamError};
 use crate::engine::Engine;
 use crate::exchange::{Exchange, Failure, Progress};
+use crate::intake::{Intake, PageSlot, Shed, Ticket};
 use crate::judge::{final_error, Delivered, Ending, Fetched, Judge, Verdict};
 use crate::profile::Rotation;
 use crate::proxy::{Exit, ExitResult, Exits, NoExit, ProxyHealth, Route, DIRECT};
@@ -13,7 +14,6 @@ use crate::target::{locale_cookie, page_url, FetchRequest};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::timeout_at;
 use tracing::Instrument;
 use url::Url;
@@ -24,9 +24,9 @@ pub struct Upstream {
     cfg: UpstreamConfig,
     exits: Exits,
     sessions: Sessions,
-    /// Page slots ([`UpstreamConfig::pages_at_once`]): held from reading a body until its
-    /// judge is done.
-    pages: Arc<Semaphore>,
+    /// Admission by drain rate, and the page slots ([`UpstreamConfig::pages_at_once`])
+    /// held from reading a body until its judge is done.
+    intake: Arc<Intake>,
 }
 
 /// Shows the template and proxy ids with their addresses, never credentials.
@@ -68,6 +68,8 @@ enum Step<T> {
     Retry(Option<T>, Ending),
     /// The overall deadline ran out during the attempt.
     DeadlineHit,
+    /// The answer waited here past the request's budget: ours, not the upstream's.
+    Shed(Shed),
 }
 
 impl Upstream {
@@ -75,12 +77,12 @@ impl Upstream {
         cfg.validate()?;
         let exits = Exits::from_config(&cfg)?;
         let sessions = Sessions::new(Rotation::new(cfg.engine));
-        let pages = Arc::new(Semaphore::new(cfg.page_slots()));
+        let intake = Intake::new(&cfg);
         Ok(Upstream {
             cfg,
             exits,
             sessions,
-            pages,
+            intake,
         })
     }
 
@@ -122,6 +124,7 @@ impl Upstream {
         let mut tried = Vec::new();
         let mut last = None;
         let mut deadline_hit = false;
+        let mut shed = None;
 
         for n in 1..=self.cfg.max_attempts {
             if n > 1 {
@@ -133,6 +136,20 @@ impl Upstream {
                 }
                 tokio::time::sleep_until(wake.into()).await;
             }
+            // Before an exit is taken: a request waiting here holds no connection, nor a
+            // half-open exit's probe.
+            let ticket = match self.intake.enter(deadline).await {
+                Ok(ticket) => ticket,
+                Err(refused) => {
+                    tracing::info!(
+                        attempt = n,
+                        retry_after_s = refused.retry_after.as_secs(),
+                        "no page slot in time: shed before going upstream"
+                    );
+                    shed = Some(refused);
+                    break;
+                }
+            };
             let (session, exit, exit_country) = match &route {
                 Route::Direct => {
                     let session = self
@@ -177,6 +194,7 @@ impl Upstream {
             let (attempt, step, session) = self
                 .attempt(
                     n,
+                    ticket,
                     exit,
                     exit_country,
                     session,
@@ -226,9 +244,13 @@ impl Upstream {
                     deadline_hit = true;
                     break;
                 }
+                Step::Shed(refused) => {
+                    shed = Some(refused);
+                    break;
+                }
             }
         }
-        let err = final_error(&endings, deadline_hit, last);
+        let err = final_error(&endings, deadline_hit, shed, last);
         tracing::warn!(
             code = err.code().as_str(),
             attempts = attempts.len(),
@@ -244,6 +266,7 @@ impl Upstream {
     async fn attempt<J: Judge>(
         &self,
         n: u32,
+        ticket: Ticket,
         exit: &Exit,
         exit_country: Option<String>,
         session: Session,
@@ -253,7 +276,17 @@ impl Upstream {
         deadline: Instant,
     ) -> (Attempt, Step<J::Output>, Session) {
         let (record, step) = self
-            .attempt_in(n, exit, exit_country, &session, url, req, judge, deadline)
+            .attempt_in(
+                n,
+                ticket,
+                exit,
+                exit_country,
+                &session,
+                url,
+                req,
+                judge,
+                deadline,
+            )
             .await;
         (record, step, session)
     }
@@ -262,6 +295,7 @@ impl Upstream {
     async fn attempt_in<J: Judge>(
         &self,
         n: u32,
+        ticket: Ticket,
         exit: &Exit,
         exit_country: Option<String>,
         session: &Session,
@@ -322,7 +356,7 @@ impl Upstream {
         };
         let mut progress = Progress::new(parsed);
         let (result, waited) = self
-            .exchange(&exchange, &mut progress, attempt_deadline, deadline)
+            .exchange(&exchange, &mut progress, ticket, attempt_deadline, deadline)
             .await;
 
         // The wait for a page slot is ours, not the exit's.
@@ -333,6 +367,16 @@ impl Upstream {
             record.final_url = Some(progress.url.to_string());
         }
         let (body, _slot) = match result {
+            Err(Cut::Shed(refused)) => {
+                record.outcome = Outcome::Capacity;
+                record.error = Some(format!(
+                    "the answer waited {} ms here for a page slot; the request's budget ran out",
+                    waited.as_millis()
+                ));
+                // The exit did answer: only our queue was too long.
+                taken.record(ExitResult::Reached);
+                return (record, Step::Shed(refused));
+            }
             Err(cut) => {
                 record.outcome = Outcome::Timeout;
                 let by_deadline = cut == Cut::Deadline;
@@ -383,9 +427,10 @@ impl Upstream {
             });
             match timeout_at(deadline.into(), task).await {
                 Err(_) => {
-                    record.outcome = Outcome::Timeout;
+                    // The page was here: judging it (our CPU) outlasted the budget.
+                    record.outcome = Outcome::Capacity;
                     record.error = Some("overall deadline reached while judging the page".into());
-                    return (record, Step::DeadlineHit);
+                    return (record, Step::Shed(self.intake.shed_now()));
                 }
                 // A panicking judge is a bug: let it reach the caller's panic handling.
                 Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
@@ -434,21 +479,26 @@ impl Upstream {
 enum Cut {
     Attempt,
     Deadline,
+    /// The request's deadline passed while its answer waited for a page slot.
+    Shed(Shed),
 }
 
 /// An exchange's outcome: the body with the page slot it holds, an HTTP-level failure, or
 /// a cut by one of the budgets.
-type Exchanged = Result<Result<(Bytes, OwnedSemaphorePermit), Failure>, Cut>;
+type Exchanged = Result<Result<(Bytes, PageSlot), Failure>, Cut>;
 
 impl Upstream {
     /// Runs one exchange: the answer under the attempt's budget, then a page slot (waited
     /// for under the request's overall deadline only: local work queued is not the exit's
-    /// slowness), then the body under the attempt's budget pushed back by that wait.
-    /// Returns how long the slot was waited for.
+    /// slowness, and a deadline passed there is a [`Cut::Shed`]), then the body under the
+    /// attempt's budget pushed back by that wait. The intake's ticket is given back once
+    /// the slot is taken, or when the exchange ends without one. Returns how long the slot
+    /// was waited for.
     async fn exchange(
         &self,
         exchange: &Exchange<'_>,
         progress: &mut Progress,
+        ticket: Ticket,
         attempt_deadline: Instant,
         deadline: Instant,
     ) -> (Exchanged, Duration) {
@@ -459,16 +509,17 @@ impl Upstream {
                 Cut::Attempt
             }
         };
+        let sent = Instant::now();
         let answer = match timeout_at(attempt_deadline.into(), exchange.answer(progress)).await {
             Err(_) => return (Err(cut(attempt_deadline)), Duration::ZERO),
             Ok(Err(failure)) => return (Ok(Err(failure)), Duration::ZERO),
             Ok(Ok(answer)) => answer,
         };
         let asked = Instant::now();
-        let slot = match timeout_at(deadline.into(), self.pages.clone().acquire_owned()).await {
-            Ok(Ok(slot)) => slot,
-            // The semaphore is never closed; a deadline passed while waiting is the budget's.
-            _ => return (Err(Cut::Deadline), asked.elapsed()),
+        self.intake.answered(asked - sent);
+        let slot = match self.intake.page_slot(ticket, deadline).await {
+            Ok(slot) => slot,
+            Err(refused) => return (Err(Cut::Shed(refused)), asked.elapsed()),
         };
         let waited = asked.elapsed();
         let body_deadline = (attempt_deadline + waited).min(deadline);

@@ -1,8 +1,10 @@
 //! The caller's say on what a page means, and what a fetch hands back.
 
 use crate::attempt::{Attempt, Outcome};
+use crate::intake::Shed;
 use asa_model::ErrorCode;
 use bytes::Bytes;
+use std::time::Duration;
 
 /// Decides what a fetched page means. The upstream knows HTTP, not Amazon's pages: the
 /// caller (usually running the extractor) tells a product from a challenge.
@@ -73,6 +75,12 @@ pub enum FetchError<T> {
     /// `last` is the value of the last `Retry` verdict.
     #[error("Amazon answered every attempt with a challenge or an error page")]
     Blocked { last: Option<T> },
+    /// The fetch stopped for lack of local capacity: more requests were ahead than the
+    /// page slots could drain before its deadline (refused at once, or its wait ran out),
+    /// or its answer waited for a slot past the deadline. No exit was slow.
+    /// `retry_after` is when a new request would fit again, at least 1 s.
+    #[error("too many pages ahead to fetch this one within its budget")]
+    Overloaded { retry_after: Duration },
     /// No answer was usable and the overall deadline ran out, or an attempt timed out.
     #[error("Amazon did not answer within the upstream budget")]
     Timeout,
@@ -87,6 +95,7 @@ impl<T> FetchError<T> {
         match self {
             FetchError::Timeout => ErrorCode::UpstreamTimeout,
             FetchError::Blocked { .. } => ErrorCode::BlockedByAmazon,
+            FetchError::Overloaded { .. } => ErrorCode::Capacity,
             FetchError::Unreachable => ErrorCode::TargetUnreachable,
         }
     }
@@ -103,13 +112,20 @@ pub(crate) enum Ending {
 }
 
 /// The final error from how the attempts ended (see [`FetchError`] for the order).
+/// `shed` is set when the fetch stopped for lack of local capacity: that is the error
+/// unless Amazon refused an attempt, whatever earlier attempts met.
 pub(crate) fn final_error<T>(
     endings: &[Ending],
     deadline_hit: bool,
+    shed: Option<Shed>,
     last: Option<T>,
 ) -> FetchError<T> {
     if endings.contains(&Ending::Refused) {
         FetchError::Blocked { last }
+    } else if let Some(shed) = shed {
+        FetchError::Overloaded {
+            retry_after: shed.retry_after,
+        }
     } else if deadline_hit || endings.contains(&Ending::TimedOut) {
         FetchError::Timeout
     } else {
@@ -124,7 +140,7 @@ mod tests {
 
     #[test]
     fn final_error_mapping() {
-        let code = |e: &[Ending], hit| final_error::<()>(e, hit, None).code();
+        let code = |e: &[Ending], hit| final_error::<()>(e, hit, None, None).code();
         assert_eq!(
             code(&[Failed, Refused, TimedOut], true),
             ErrorCode::BlockedByAmazon
@@ -134,7 +150,20 @@ mod tests {
         assert_eq!(code(&[], true), ErrorCode::UpstreamTimeout);
         assert_eq!(code(&[Failed, Failed], false), ErrorCode::TargetUnreachable);
         assert_eq!(code(&[], false), ErrorCode::TargetUnreachable);
-        match final_error(&[Refused], false, Some(7)) {
+        let shed = Some(Shed {
+            retry_after: Duration::from_secs(3),
+        });
+        let shed_code = |e: &[Ending]| final_error::<()>(e, false, shed, None).code();
+        assert_eq!(shed_code(&[]), ErrorCode::Capacity);
+        assert_eq!(shed_code(&[Failed, TimedOut]), ErrorCode::Capacity);
+        assert_eq!(shed_code(&[TimedOut, Refused]), ErrorCode::BlockedByAmazon);
+        match final_error::<()>(&[], false, shed, None) {
+            FetchError::Overloaded { retry_after } => {
+                assert_eq!(retry_after, Duration::from_secs(3))
+            }
+            other => panic!("expected Overloaded, got {other:?}"),
+        }
+        match final_error(&[Refused], false, None, Some(7)) {
             FetchError::Blocked { last } => assert_eq!(last, Some(7)),
             other => panic!("expected Blocked, got {other:?}"),
         }
@@ -148,5 +177,9 @@ mod tests {
             422
         );
         assert_eq!(FetchError::<()>::Unreachable.code().status(), 502);
+        let shed = FetchError::<()>::Overloaded {
+            retry_after: Duration::from_secs(1),
+        };
+        assert_eq!(shed.code().status(), 503);
     }
 }

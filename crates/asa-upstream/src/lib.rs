@@ -8,8 +8,9 @@
 //! `session_requests` pages, dropped on a challenge, their exit cooled down), per-country
 //! proxy pools with one HTTP client per endpoint and a circuit breaker, the per-attempt
 //! timeout, the overall deadline, retries through fresh exits with full-jitter backoff,
-//! the body-size cap, and the mapping of how the attempts ended to `upstream_timeout`,
-//! `blocked_by_amazon` or `target_unreachable`.
+//! the body-size cap, admission by drain rate (no more requests upstream than the page
+//! slots can drain before their deadlines), and the mapping of how the attempts ended to
+//! `upstream_timeout`, `blocked_by_amazon`, `target_unreachable` or `capacity`.
 //!
 //! The default build stays pure Rust (no cmake, no clang): everything of the browser
 //! engine is behind the `browser` feature.
@@ -68,6 +69,8 @@
 //! - [`proxy`]: pools, exits (one HTTP client each) and [`ProxyHealth`].
 //! - `breaker`: the circuit breaker of one exit.
 //! - `exchange`: one attempt's HTTP exchange (redirects, cookies, the capped body).
+//! - `intake`: admission by drain rate (how many requests go upstream at once, which
+//!   wait, which are shed as `capacity`) and the page slots.
 //! - [`attempt`]: the [`Attempt`] record and its [`Outcome`].
 //! - [`judge`]: [`Judge`], [`Verdict`], [`Fetched`], [`Delivered`], [`FetchError`].
 //! - `fetch`: [`Upstream`] and its fetch loop.
@@ -78,6 +81,7 @@ pub mod config;
 mod engine;
 mod exchange;
 mod fetch;
+mod intake;
 pub mod judge;
 mod profile;
 pub mod proxy;

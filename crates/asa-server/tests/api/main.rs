@@ -1,5 +1,6 @@
 //! Integration tests: the real server on port 0 with a real SQLite file. One binary.
 
+mod admission;
 mod auth;
 mod batches;
 mod conn_limit;
