@@ -136,11 +136,24 @@ async fn writer(
             return; // dropping the group's replies tells their callers
         };
         let ops = std::mem::replace(&mut group, Vec::with_capacity(MAX_GROUP));
-        store.commit_group(ops, relaxed.as_mut()).await;
+        if store.commit_group(ops, relaxed.as_mut()).await == Relaxed::Broken {
+            // Later groups commit through the pool, synced: slower, never wrong.
+            if let Some(conn) = relaxed.take() {
+                let _ = conn.close().await;
+            }
+        }
     }
     if let Some(conn) = relaxed {
         let _ = conn.close().await;
     }
+}
+
+/// Whether the writer's relaxed connection is still fit for use.
+#[derive(Debug, PartialEq, Eq)]
+enum Relaxed {
+    Fine,
+    /// It failed a group: it may be broken, so it is closed.
+    Broken,
 }
 
 /// An account as the group's read found it, and what the group changed.
@@ -234,8 +247,12 @@ impl SqlStore {
     }
 
     /// Commits `ops` as one transaction, answers them, then runs what was left to the
-    /// single-operation path.
-    async fn commit_group(self: Arc<Self>, ops: Vec<Op>, relaxed: Option<&mut AnyConnection>) {
+    /// single-operation path. Says whether the relaxed connection failed the group.
+    async fn commit_group(
+        self: Arc<Self>,
+        ops: Vec<Op>,
+        relaxed: Option<&mut AnyConnection>,
+    ) -> Relaxed {
         let now = self.now();
         let mut alone = Vec::new();
         let mut reqs = Vec::with_capacity(ops.len());
@@ -251,8 +268,10 @@ impl SqlStore {
                 alone.push(op);
             }
         }
+        let mut on_relaxed = false;
         let committed: Result<Plan, StoreError> = match (Durability::of(&reqs), relaxed) {
             (Durability::Relaxed, Some(conn)) => {
+                on_relaxed = true;
                 // The writer's own connection still takes SQLite's one writer in turn.
                 let _writer = self.enter_writer(Lane::Settle).await;
                 async {
@@ -273,6 +292,9 @@ impl SqlStore {
                 .await
             }
         };
+        // A replayed request id fails a group through no fault of the connection.
+        let broken = on_relaxed
+            && matches!(&committed, Err(e) if !matches!(e, StoreError::DuplicateRequest { .. }));
         match committed {
             Ok(plan) => {
                 for ((req, reply), decision) in reqs.into_iter().zip(replies).zip(plan.decisions) {
@@ -299,6 +321,11 @@ impl SqlStore {
         for op in alone {
             let store = self.clone();
             tokio::spawn(async move { store.run_alone(op).await });
+        }
+        if broken {
+            Relaxed::Broken
+        } else {
+            Relaxed::Fine
         }
     }
 
