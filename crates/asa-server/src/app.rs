@@ -152,11 +152,16 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let router = routes::router(self.state.clone(), self.extra);
         let state = self.state.clone();
+        let mut extra = self.extra.unwrap_or_default();
+        if state.config.dashboard.enabled {
+            extra = extra.merge(crate::dashboard::account_routes());
+        }
+        let router = routes::router(state.clone(), extra);
         let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
         let admin = self.admin_listener.map(|listener| {
-            let app = routes::admin_router(state.clone());
+            // The operator's pages, behind the same envelope (request ids, panics).
+            let app = crate::envelope::wrap(crate::dashboard::operator_routes(), state.clone());
             let stop = shutdown.clone();
             tokio::spawn(async move {
                 axum::serve(

@@ -11,6 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Router;
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
 use tracing::Instrument;
@@ -116,37 +117,63 @@ pub async fn request_envelope(
         for (k, v) in headers.drain().filter_map(|(k, v)| k.map(|k| (k, v))) {
             res.headers_mut().insert(k, v);
         }
-        if let Some(secs) = e.retry_after {
-            set(&mut res, "retry-after", secs.to_string());
-        }
     }
-    set(&mut res, "x-request-id", id.0.clone());
-    // Only a 2xx is billed: whatever a handler claimed, an error costs nothing.
-    let cost = if res.status().is_success() {
-        meta.cost
-    } else {
-        0
-    };
-    set(&mut res, "asa-cost", cost.to_string());
-    if let Some(n) = meta.attempts {
-        set(&mut res, "asa-attempts", n.to_string());
-    }
-    if let Some(s) = meta.source_status {
-        set(&mut res, "asa-source-status", s.to_string());
-    }
-    if let Some(u) = meta.resolved_url {
-        set(&mut res, "asa-resolved-url", u);
-    }
-    if let Some(v) = meta.extractor_version {
-        set(&mut res, "asa-extractor-version", v.to_string());
-    }
-    if let Some(c) = meta.concurrency {
-        set(&mut res, "asa-concurrency", c);
-    }
-    if let Some(r) = meta.rps {
-        set(&mut res, "asa-rps", r);
+    let success = res.status().is_success();
+    let retry_after = error.as_ref().and_then(|e| e.retry_after);
+    for (name, value) in headers(&id.0, success, retry_after, meta) {
+        set(&mut res, name, value);
     }
     res
+}
+
+/// The headers an answer carries besides its content type: `X-Request-Id`, `Asa-Cost`
+/// (0 unless it is a 2xx: whatever a handler claimed, an error costs nothing),
+/// `Retry-After`, and the `Asa-*` facts of its fetches.
+pub fn headers(
+    request_id: &str,
+    success: bool,
+    retry_after: Option<u64>,
+    meta: ResponseMeta,
+) -> Vec<(&'static str, String)> {
+    let cost = if success { meta.cost } else { 0 };
+    let mut out = vec![
+        ("x-request-id", request_id.to_string()),
+        ("asa-cost", cost.to_string()),
+    ];
+    let optional = [
+        ("retry-after", retry_after.map(|s| s.to_string())),
+        ("asa-attempts", meta.attempts.map(|n| n.to_string())),
+        (
+            "asa-source-status",
+            meta.source_status.map(|s| s.to_string()),
+        ),
+        ("asa-resolved-url", meta.resolved_url),
+        (
+            "asa-extractor-version",
+            meta.extractor_version.map(str::to_string),
+        ),
+        ("asa-concurrency", meta.concurrency),
+        ("asa-rps", meta.rps),
+    ];
+    out.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+    out
+}
+
+/// Serves `routes` behind the envelope; anything unrouted is `404 not_found`, whatever
+/// the method.
+pub fn wrap(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_envelope,
+        ))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::of(ErrorCode::NotFound)
 }
 
 fn set(res: &mut Response<Body>, name: &'static str, value: String) {

@@ -9,6 +9,9 @@
 //! - [`envelope`]: the outermost middleware: request ids, panics, envelope, headers.
 //! - [`error`]: `ApiError` and the wire `Envelope`.
 //! - [`params`]: query parameters parsed into typed requests.
+//! - [`pipeline`]: one billable call, from caller and parameters to body and cost; every
+//!   transport (the routes, the batch worker, the playground) runs calls through it.
+//! - [`routes`]: the API listener's routes, each declared once with its OpenAPI description.
 //! - [`batches`]: batch creation checks, the node's batch worker and webhook deliveries.
 //! - [`docs`], [`openapi`]: the error table page and `/openapi.json`.
 //! - [`dashboard`]: the account holders' web pages and the operator's (admin listener).
@@ -19,7 +22,6 @@
 pub mod app;
 pub mod auth;
 pub mod batches;
-pub mod billing;
 pub mod config;
 pub mod conn_limit;
 pub mod dashboard;
@@ -27,12 +29,12 @@ pub mod docs;
 pub mod envelope;
 pub mod error;
 pub mod failures;
-pub mod fetch;
-pub mod gate;
-pub mod judge;
+#[cfg(test)]
+mod layering;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
+pub mod pipeline;
 pub mod record;
 pub mod routes;
 pub mod state;

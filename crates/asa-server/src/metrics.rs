@@ -6,10 +6,7 @@
 //! so recording never waits on another thread's request (no global lock on the hot
 //! path); a scrape merges the shards.
 
-use crate::state::AppState;
-use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use crate::traces::TraceSink;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -225,17 +222,22 @@ fn fmt_labels(labels: &Labels, le: Option<&str>) -> String {
     }
 }
 
-/// `GET /metrics`.
-pub async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
+/// The text `GET /metrics` answers: this registry, then the gauges read now from the trace
+/// queue and the upstream's exits.
+pub fn exposition(
+    metrics: &Metrics,
+    traces: &TraceSink,
+    upstream: &asa_upstream::Upstream,
+) -> String {
     let mut out = String::with_capacity(8 * 1024);
-    state.metrics.render(&mut out);
-    let c = state.traces.counters();
+    metrics.render(&mut out);
+    let c = traces.counters();
     let gauges = [
         (
             "asa_trace_queue_depth",
             "gauge",
             "Traces waiting to be written",
-            state.traces.depth() as u64,
+            traces.depth() as u64,
         ),
         (
             "asa_traces_dropped_total",
@@ -263,7 +265,7 @@ pub async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
         );
     }
     let _ = writeln!(out, "# HELP asa_proxy_healthy Whether an exit proxy is in use (1) or benched (0)\n# TYPE asa_proxy_healthy gauge");
-    for p in state.upstream.proxy_health() {
+    for p in upstream.proxy_health() {
         let healthy = u8::from(p.state != asa_upstream::ProxyState::Benched);
         let labels: Labels = vec![("proxy", p.id.clone()), ("pool", p.pool.clone())];
         let _ = writeln!(
@@ -272,5 +274,5 @@ pub async fn scrape(State(state): State<AppState>) -> impl IntoResponse {
             fmt_labels(&labels, None)
         );
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+    out
 }

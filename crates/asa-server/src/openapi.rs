@@ -1,7 +1,10 @@
-//! `/openapi.json`, generated from the handlers' annotations and the model's schemas, and
-//! snapshot-tested.
+//! `/openapi.json`: its frame, and what each route's registration adds to the paths its
+//! handler's annotation gives (error responses, headers, exact parameter and body rules,
+//! links). It knows no route: `crate::routes` describes each where it registers it.
 
 mod params;
+
+pub use params::{batch_create_schema, ParamRules};
 
 use crate::error::Envelope;
 use asa_model::ErrorCode;
@@ -9,36 +12,66 @@ use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::{ContentBuilder, Ref};
 use utoipa::{Modify, OpenApi};
 
+/// The document's frame: info, security, the shared schemas and tags. The paths come from
+/// the routes' registrations (`crate::routes`), each described by [`describe`].
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "asa - Amazon Scraper API",
         description = "Self-hostable Amazon Scraper API, wire-compatible with the public Amazon Scraper API. Every non-2xx answer is the error envelope and is never billed."
     ),
-    paths(
-        crate::routes::product::get,
-        crate::routes::search::get,
-        crate::routes::batch::create,
-        crate::routes::batch::read,
-        crate::routes::batch::list,
-        crate::routes::account::show,
-        crate::routes::requests::show,
-    ),
-    components(schemas(
-        Envelope,
-        asa_model::Product,
-        asa_model::SearchBody,
-        ErrorCode,
-        crate::routes::batch::BatchBody,
-        crate::routes::batch::BatchList
-    )),
-    modifiers(&KeyAuth, &ErrorResponses, &Operations),
+    components(schemas(Envelope, ErrorCode)),
+    modifiers(&KeyAuth),
     tags((name = "amazon", description = "Product pages and searches"), (name = "account", description = "The caller's account and request traces"))
 )]
-pub struct ApiDoc;
+struct ApiDoc;
 
-pub fn document() -> utoipa::openapi::OpenApi {
+pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+/// What the document says of an operation beyond its `#[utoipa::path]` attribute, given
+/// where the route is registered.
+pub struct Described {
+    /// Every error code it can answer with (each status gets the envelope).
+    pub errors: &'static [ErrorCode],
+    /// The exact rules of its query parameters.
+    pub params: ParamRules,
+    /// It fetches pages: its answers carry the `Asa-*` fetch headers.
+    pub fetches: bool,
+    /// Its success carries a `request_id` whose trace can be read.
+    pub links_to_trace: bool,
+    /// Its exact JSON request body schema, where it takes one.
+    pub body: Option<fn() -> serde_json::Value>,
+}
+
+impl Described {
+    pub fn new(errors: &'static [ErrorCode], params: ParamRules) -> Described {
+        Described {
+            errors,
+            params,
+            fetches: false,
+            links_to_trace: true,
+            body: None,
+        }
+    }
+}
+
+/// Adds to every operation of `paths` what `how` says: parameter rules, error responses,
+/// headers, the body schema and the link to the trace.
+pub fn describe(paths: &mut utoipa::openapi::path::Paths, how: &Described) {
+    for item in paths.paths.values_mut() {
+        for op in [item.get.as_mut(), item.post.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(parameters) = op.parameters.as_mut() {
+                params::refine(how.params, parameters);
+            }
+            error_responses(op, how);
+            refine_operation(op, how);
+        }
+    }
 }
 
 /// The three places a key may be sent.
@@ -67,37 +100,6 @@ impl Modify for KeyAuth {
             SecurityRequirement::new("header", Vec::<String>::new()),
             SecurityRequirement::new("query", Vec::<String>::new()),
         ]);
-    }
-}
-
-/// Every error status an operation can answer, each with the envelope, from the catalog.
-struct ErrorResponses;
-
-/// The codes each operation can answer with, by method and path.
-fn codes_for(method: &str, path: &str) -> Vec<ErrorCode> {
-    use ErrorCode::*;
-    let common = vec![
-        InvalidParams,
-        Unauthorized,
-        Revoked,
-        NotFound,
-        RateLimited,
-        InternalError,
-    ];
-    match path {
-        "/api/v1/amazon/product" | "/api/v1/amazon/search" => ErrorCode::ALL.to_vec(),
-        // Creating a batch checks every item like its sync call, up to the region.
-        "/api/v1/amazon/batch" if method == "post" => vec![
-            InvalidParams,
-            Unauthorized,
-            Revoked,
-            NotFound,
-            InsufficientCredits,
-            ForbiddenRegion,
-            NotImplemented,
-            InternalError,
-        ],
-        _ => common,
     }
 }
 
@@ -174,89 +176,47 @@ fn add_headers(response: &mut utoipa::openapi::RefOr<Response>, status: &str, fe
     }
 }
 
-impl Modify for ErrorResponses {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for (path, item) in openapi.paths.paths.iter_mut() {
-            let fetch = path.starts_with("/api/v1/amazon/");
-            for (method, op) in [("get", item.get.as_mut()), ("post", item.post.as_mut())] {
-                let Some(op) = op else {
-                    continue;
-                };
-                let mut by_status: std::collections::BTreeMap<u16, Vec<ErrorCode>> =
-                    Default::default();
-                for c in codes_for(method, path) {
-                    by_status.entry(c.status()).or_default().push(c);
-                }
-                for (status, codes) in &by_status {
-                    op.responses
-                        .responses
-                        .insert(status.to_string(), envelope_response(codes).into());
-                }
-                for (status, response) in op.responses.responses.iter_mut() {
-                    add_headers(response, status, fetch);
-                }
-            }
-        }
+/// Every error status an operation can answer, each with the envelope, from the catalog;
+/// and the headers of every response.
+fn error_responses(op: &mut utoipa::openapi::path::Operation, how: &Described) {
+    let mut by_status: std::collections::BTreeMap<u16, Vec<ErrorCode>> = Default::default();
+    for c in how.errors {
+        by_status.entry(c.status()).or_default().push(*c);
+    }
+    for (status, codes) in &by_status {
+        op.responses
+            .responses
+            .insert(status.to_string(), envelope_response(codes).into());
+    }
+    for (status, response) in op.responses.responses.iter_mut() {
+        add_headers(response, status, how.fetches);
     }
 }
 
-/// Unique operation ids, the exact parameter rules, and the link from every answer's
-/// `request_id` to its trace.
-struct Operations;
-
-/// The operation id of each operation.
-fn operation_id(method: &str, path: &str) -> Option<&'static str> {
-    Some(match (method, path) {
-        ("post", "/api/v1/amazon/batch") => "create_batch",
-        ("get", "/api/v1/amazon/batch") => "list_batches",
-        ("get", "/api/v1/amazon/batch/{id}") => "get_batch",
-        (_, "/api/v1/amazon/product") => "get_product",
-        (_, "/api/v1/amazon/search") => "search",
-        (_, "/api/v1/account") => "get_account",
-        (_, "/api/v1/requests/{request_id}") => "get_request_trace",
-        _ => return None,
-    })
-}
-
-impl Modify for Operations {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for (path, item) in openapi.paths.paths.iter_mut() {
-            for (method, op) in [("get", item.get.as_mut()), ("post", item.post.as_mut())] {
-                if let Some(op) = op {
-                    refine_operation(method, path, op);
-                }
-            }
-        }
-    }
-}
-
-fn refine_operation(method: &str, path: &str, op: &mut utoipa::openapi::path::Operation) {
+/// The exact body schema, and the link from every answer's `request_id` to its trace.
+fn refine_operation(op: &mut utoipa::openapi::path::Operation, how: &Described) {
     use utoipa::openapi::extensions::Extensions;
     use utoipa::openapi::link::LinkBuilder;
     use utoipa::openapi::RefOr;
-    if let Some(id) = operation_id(method, path) {
-        op.operation_id = Some(id.to_string());
-    }
-    if let Some(parameters) = op.parameters.as_mut() {
-        params::refine(path, parameters);
-    }
-    if (method, path) == ("post", "/api/v1/amazon/batch") {
+    if let Some(body) = how.body {
         if let Some(content) = op
             .request_body
             .as_mut()
             .and_then(|b| b.content.get_mut("application/json"))
         {
-            content.schema = Some(
-                serde_json::from_value(params::batch_create_schema())
-                    .expect("the batch body schema is valid OpenAPI"),
-            );
+            content.schema =
+                Some(serde_json::from_value(body()).expect("the body schemas are valid OpenAPI"));
         }
     }
-    if path.starts_with("/api/v1/requests/") {
+    if !how.links_to_trace {
         return;
     }
-    let ok_status = if method == "post" { "201" } else { "200" };
-    if let Some(RefOr::T(ok)) = op.responses.responses.get_mut(ok_status) {
+    let success = op
+        .responses
+        .responses
+        .iter_mut()
+        .find(|(status, _)| status.starts_with('2'));
+    if let Some((_, RefOr::T(ok))) = success {
         let mut link = LinkBuilder::new()
             .parameter("request_id", "$response.body#/request_id")
             .description("The stored trace of this request")

@@ -190,19 +190,25 @@ async fn capacity_is_retried_after_retry_after() {
     let holder = tokio::spawn(async move { slow.product("B0SLOW0200").await });
     let events = Events::default();
     let c = s.client(&h.key).observer(events.hook()).build().unwrap();
-    let mut r = None;
+    let mut met = None;
     for _ in 0..40 {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let got = c.product("B000LQXC2Q").await.unwrap();
-        if got.attempts.len() > 1 {
-            r = Some(got);
+        let attempts = match c.product("B000LQXC2Q").await {
+            Ok(got) => got.attempts,
+            // On a loaded machine the slow page can hold the pool through every retry:
+            // the waits between the attempts still tell.
+            Err(asa_client::Error::Api(e)) if e.code == "capacity" => e.attempts,
+            Err(e) => panic!("{e}"),
+        };
+        if attempts.len() > 1 {
+            met = Some(attempts);
             break;
         }
     }
-    let r = r.expect("a request met the full pool");
-    assert_eq!(r.attempts[0].code.as_deref(), Some("capacity"));
-    assert_eq!(r.attempts[0].status, Some(503));
-    let ra = r.attempts[0].retry_after.expect("503 carries Retry-After");
+    let attempts = met.expect("a request met the full pool");
+    assert_eq!(attempts[0].code.as_deref(), Some("capacity"));
+    assert_eq!(attempts[0].status, Some(503));
+    let ra = attempts[0].retry_after.expect("503 carries Retry-After");
     let d = delays(&events.take());
     assert!(d.iter().any(|d| *d >= ra), "{d:?}");
     assert!(holder.await.unwrap().is_ok());

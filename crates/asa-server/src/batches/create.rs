@@ -3,8 +3,8 @@
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::gate;
-use crate::params::{Locale, ProductParams, RawQuery, SearchParams};
+use crate::params::RawQuery;
+use crate::pipeline::{gate, Call};
 use asa_store::batch::BatchEndpoint;
 use serde_json::Value;
 
@@ -17,21 +17,6 @@ pub struct Creation {
     pub endpoint: BatchEndpoint,
     pub items: Vec<Value>,
     pub webhook_url: Option<String>,
-}
-
-/// The parameters of either endpoint, parsed from one item.
-pub enum ItemParams {
-    Product(ProductParams),
-    Search(SearchParams),
-}
-
-impl ItemParams {
-    fn locale(&self) -> &Locale {
-        match self {
-            ItemParams::Product(p) => &p.locale,
-            ItemParams::Search(p) => &p.locale,
-        }
-    }
 }
 
 /// An item's fields as the query parameters of its sync call.
@@ -106,7 +91,7 @@ pub fn item_fields(endpoint: BatchEndpoint) -> &'static [&'static str] {
 
 /// Parses one item for `endpoint`. An unknown field is refused: on a thousand items a
 /// misspelt parameter would otherwise be silently ignored a thousand times.
-pub fn item_params(endpoint: BatchEndpoint, item: &Value) -> Result<ItemParams, ApiError> {
+pub fn item_params(endpoint: BatchEndpoint, item: &Value) -> Result<Call, ApiError> {
     if let Value::Object(fields) = item {
         if let Some(unknown) = fields
             .keys()
@@ -118,11 +103,7 @@ pub fn item_params(endpoint: BatchEndpoint, item: &Value) -> Result<ItemParams, 
             ));
         }
     }
-    let q = item_query(item)?;
-    Ok(match endpoint {
-        BatchEndpoint::Product => ItemParams::Product(ProductParams::parse(&q)?),
-        BatchEndpoint::Search => ItemParams::Search(SearchParams::parse(&q)?),
-    })
+    Call::parse(endpoint, &item_query(item)?)
 }
 
 fn at_index(i: usize, e: ApiError) -> ApiError {

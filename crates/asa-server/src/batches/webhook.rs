@@ -65,7 +65,8 @@ pub async fn payload(state: &AppState, batch_id: &str) -> Result<Vec<u8>, String
         .batch_items(batch_id, 0, batch.total_count)
         .await
         .map_err(|e| format!("reading the batch's results: {e}"))?;
-    let mut json = body::with_results(&batch, &state.docs_base, &items);
+    let mut json = serde_json::to_value(body::with_results(&batch, &state.docs_base, &items))
+        .map_err(|e| format!("encoding the batch: {e}"))?;
     json["event"] = BATCH_COMPLETED.into();
     json["request_id"] = batch.request_id.clone().into();
     serde_json::to_vec(&json).map_err(|e| format!("encoding the batch: {e}"))

@@ -6,13 +6,12 @@
 //! capacity) so sync traffic always keeps room. An item refused for the account's limits
 //! or the global capacity is not a result: it is put back to wait its `Retry-After`.
 
-use super::create::{item_params, ItemParams};
+use super::create::item_params;
 use crate::auth::Caller;
-use crate::billing::Settlement;
 use crate::envelope::RequestId;
 use crate::error::{ApiError, Envelope};
+use crate::pipeline::{self, billing::Settlement, Ctx};
 use crate::record::{self, Recorded};
-use crate::routes::{product, search, Ctx};
 use crate::state::AppState;
 use asa_model::ErrorCode;
 use asa_store::batch::{ClaimedItem, ItemResult, ItemSettled};
@@ -124,16 +123,17 @@ async fn run_item(state: &AppState, item: ClaimedItem) {
     let settlement = Settlement::with_result();
     let outcome = async {
         let caller = caller(state, &item).await?;
-        ctx.info.account_id = Some(caller.account.id.clone());
-        ctx.info.key_prefix = Some(caller.key.short_prefix.clone());
-        match item_params(item.endpoint, &item.input)? {
-            ItemParams::Product(p) => {
-                product::serve(state, &caller, &item.request_id, &p, &mut ctx, &settlement).await
-            }
-            ItemParams::Search(p) => {
-                search::serve(state, &caller, &item.request_id, &p, &mut ctx, &settlement).await
-            }
-        }
+        ctx.name(&caller);
+        let call = item_params(item.endpoint, &item.input)?;
+        pipeline::run(
+            state,
+            &caller,
+            &item.request_id,
+            &call,
+            &mut ctx,
+            &settlement,
+        )
+        .await
     }
     .await;
     let kept = settlement.kept();

@@ -10,7 +10,7 @@
 //! - [`operator`]: the operator's page.
 //! - [`page`]: the shell, headers and helpers every page shares.
 //!
-//! It reads and changes state only through the store and the API router (the playground);
+//! It reads and changes state only through the store and the request pipeline (the playground);
 //! it holds no rule of its own about keys, credits or limits.
 
 pub(crate) mod batches;

@@ -1,20 +1,25 @@
 //! The playground: fill in product or search parameters, run the request as the signed-in
 //! key, and see the JSON, the response headers and the equivalent curl / Python / Node /
-//! Go call. The request runs in process through the API router itself (same checks,
-//! billing, headers and trace as over HTTP), carrying the session's caller instead of a key.
+//! Go call. The request runs in process through the pipeline, as the session's caller (its
+//! key was checked when the session was): the same checks, billing, headers and trace as
+//! over HTTP.
 
 use super::page::{self, json_block, notice, status_badge, Area};
 use super::session::{csrf_ok, AccountSession};
-use crate::routes::SignedIn;
+use crate::envelope::{self, RequestId};
+use crate::error::Envelope;
+use crate::params::RawQuery;
+use crate::pipeline::{self, billing::Settlement, Call, Ctx};
+use crate::record::{self, Recorded};
 use crate::state::AppState;
-use axum::body::Body;
+use asa_store::batch::BatchEndpoint;
 use axum::extract::State;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
-use tower::ServiceExt;
+use std::time::Instant;
 
 /// Largest answer the playground shows (a page with `add_html` can be megabytes).
 const MAX_SHOWN_BYTES: usize = 8 * 1024 * 1024;
@@ -94,42 +99,66 @@ struct Ran {
 }
 
 async fn run(state: &AppState, s: &AccountSession, p: &Params) -> Result<Ran, String> {
-    let uri = format!("{}?{}", p.path(), p.query_string());
-    let mut req = Request::get(&uri)
-        .body(Body::empty())
-        .map_err(|e| e.to_string())?;
-    req.extensions_mut().insert(SignedIn(s.caller.clone()));
-    let res = crate::routes::router(state.clone(), None)
-        .oneshot(req)
-        .await
-        .unwrap_or_else(|never| match never {});
-    let status = res.status().as_u16();
-    let headers: Vec<(String, String)> = res
-        .headers()
-        .iter()
-        .filter(|(k, _)| {
-            let k = k.as_str();
-            k.starts_with("asa-")
-                || k == "x-request-id"
-                || k == "retry-after"
-                || k == "content-type"
-        })
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
-        .collect();
-    let request_id = headers
-        .iter()
-        .find(|(k, _)| k == "x-request-id")
-        .map(|(_, v)| v.clone());
-    let bytes = axum::body::to_bytes(res.into_body(), MAX_SHOWN_BYTES)
-        .await
-        .map_err(|e| format!("reading the answer: {e}"))?;
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into()));
+    let started = Instant::now();
+    let id = RequestId::new();
+    let endpoint = if p.is_search() {
+        BatchEndpoint::Search
+    } else {
+        BatchEndpoint::Product
+    };
+    let pairs = p.pairs().into_iter().map(|(k, v)| (k.to_string(), v));
+    let q = RawQuery::from_pairs(pairs.collect());
+    let mut ctx = Ctx::default();
+    ctx.name(&s.caller);
+    let answer = match Call::parse(endpoint, &q) {
+        Ok(call) => pipeline::run(state, &s.caller, &id.0, &call, &mut ctx, &Settlement::Now).await,
+        Err(e) => Err(e),
+    };
+    let (status, success) = match &answer {
+        Ok((status, _)) => (status.as_u16(), status.is_success()),
+        Err(e) => (e.code.status(), false),
+    };
+    let code = answer.as_ref().err().map(|e| e.code.as_str().to_string());
+    let retry_after = answer.as_ref().err().and_then(|e| e.retry_after);
+    let mut headers: Vec<(String, String)> =
+        vec![("content-type".into(), "application/json".into())];
+    let charged = if success { ctx.meta.cost as i64 } else { 0 };
+    headers.extend(
+        envelope::headers(&id.0, success, retry_after, ctx.meta)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+    );
+    let body = match answer {
+        Ok((_, body)) => body,
+        Err(e) => serde_json::to_value(Envelope::new(&e, &id.0, &state.docs_base()))
+            .map_err(|e| e.to_string())?,
+    };
+    // The same trace and figures as the call over HTTP leaves.
+    record::record(
+        state,
+        Recorded {
+            request_id: id.0.clone(),
+            endpoint: endpoint.as_str().to_string(),
+            params: q.to_json(),
+            status,
+            code,
+            charged,
+            elapsed: started.elapsed(),
+            info: ctx.info,
+        },
+    );
+    let shown = serde_json::to_vec(&body).map_or(0, |b| b.len());
+    if shown > MAX_SHOWN_BYTES {
+        return Err(format!(
+            "the answer is {shown} bytes, more than the {MAX_SHOWN_BYTES} shown here; request {} is in your traces",
+            id.0
+        ));
+    }
     Ok(Ran {
         status,
         headers,
         body,
-        request_id,
+        request_id: Some(id.0),
     })
 }
 

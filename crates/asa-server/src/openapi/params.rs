@@ -13,10 +13,23 @@ use utoipa::openapi::{RefOr, Schema};
 /// The vendor extension on `language` carrying the per-marketplace language table.
 pub const LANGUAGES_EXTENSION: &str = "x-asa-languages-by-domain";
 
-/// Sets the schema of every known parameter of `path`'s operation.
-pub fn refine(path: &str, parameters: &mut [Parameter]) {
+/// Which operation's parameters a set of rules is for (`query` means different things, and
+/// some names belong to one operation only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamRules {
+    Product,
+    Search,
+    BatchList,
+    BatchRead,
+    Trace,
+    /// No parameter with rules of its own.
+    Plain,
+}
+
+/// Sets the schema of every known parameter of an operation.
+pub fn refine(rules: ParamRules, parameters: &mut [Parameter]) {
     for p in parameters {
-        let Some(schema) = schema_for(path, &p.name) else {
+        let Some(schema) = schema_for(rules, &p.name) else {
             continue;
         };
         p.schema = Some(
@@ -37,9 +50,9 @@ pub fn refine(path: &str, parameters: &mut [Parameter]) {
 const WHITE_SPACE: &str =
     r"\t\n\x0B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
 
-fn schema_for(path: &str, name: &str) -> Option<Value> {
-    let schema = canonical(path, name)?;
-    if path == "/api/v1/requests/{request_id}" || name == "query" {
+fn schema_for(rules: ParamRules, name: &str) -> Option<Value> {
+    let schema = canonical(rules, name)?;
+    if rules == ParamRules::Trace || name == "query" {
         return Some(schema);
     }
     // An optional parameter given empty (or only white space) counts as absent.
@@ -47,14 +60,15 @@ fn schema_for(path: &str, name: &str) -> Option<Value> {
     Some(json!({"anyOf": [schema, blank]}))
 }
 
-fn canonical(path: &str, name: &str) -> Option<Value> {
+fn canonical(rules: ParamRules, name: &str) -> Option<Value> {
+    use ParamRules::*;
     let page = json!({"type": "integer", "minimum": 1, "maximum": crate::params::MAX_PAGE});
-    Some(match (path, name) {
-        ("/api/v1/amazon/product", "query") => json!({
+    Some(match (rules, name) {
+        (Product, "query") => json!({
             "type": "string",
             "pattern": product_query_pattern(),
         }),
-        ("/api/v1/amazon/search", "query") => json!({
+        (Search, "query") => json!({
             "type": "string",
             "minLength": 1,
             "maxLength": crate::params::MAX_SEARCH_QUERY_CHARS,
@@ -76,18 +90,18 @@ fn canonical(path: &str, name: &str) -> Option<Value> {
             "type": "string",
             "enum": ["true", "false", "1", "0", "yes", "no"],
         }),
-        ("/api/v1/amazon/batch", "limit") => {
+        (BatchList, "limit") => {
             json!({"type": "integer", "minimum": 1, "maximum": 100})
         }
-        ("/api/v1/amazon/batch/{id}", "results_limit") => json!({
+        (BatchRead, "results_limit") => json!({
             "type": "integer",
             "minimum": 1,
             "maximum": crate::batches::create::MAX_ITEMS,
         }),
-        ("/api/v1/amazon/batch/{id}", "results_offset") => {
+        (BatchRead, "results_offset") => {
             json!({"type": "integer", "minimum": 0, "maximum": u32::MAX})
         }
-        ("/api/v1/requests/{request_id}", "request_id") => json!({
+        (Trace, "request_id") => json!({
             "type": "string",
             "pattern": "^req_[0-9a-f]{12}$",
         }),
@@ -134,16 +148,16 @@ fn languages_by_domain() -> Value {
 pub fn batch_create_schema() -> Value {
     use crate::batches::create::item_fields;
     use asa_store::batch::BatchEndpoint;
-    let variant = |endpoint: BatchEndpoint, path: &str| {
+    let variant = |endpoint: BatchEndpoint, rules: ParamRules| {
         let mut props = serde_json::Map::new();
         // The reserved `render_js` and `screenshot` have no schema: any value is a 501.
         for name in item_fields(endpoint) {
-            let Some(mut schema) = schema_for(path, name) else {
+            let Some(mut schema) = schema_for(rules, name) else {
                 continue;
             };
             match *name {
                 "start_page" | "pages" => {
-                    schema = json!({"anyOf": [schema, canonical(path, name)]})
+                    schema = json!({"anyOf": [schema, canonical(rules, name)]})
                 }
                 "add_html" => schema = json!({"anyOf": [schema, {"type": "boolean"}]}),
                 _ => {}
@@ -179,8 +193,8 @@ pub fn batch_create_schema() -> Value {
     };
     json!({
         "oneOf": [
-            variant(BatchEndpoint::Product, "/api/v1/amazon/product"),
-            variant(BatchEndpoint::Search, "/api/v1/amazon/search"),
+            variant(BatchEndpoint::Product, ParamRules::Product),
+            variant(BatchEndpoint::Search, ParamRules::Search),
         ]
     })
 }

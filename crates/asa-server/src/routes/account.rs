@@ -1,8 +1,9 @@
 //! `GET /api/v1/account`: plan, limits, credits, auto-top-up and usage.
 
-use super::Ctx;
+use super::{authenticate, finish};
 use crate::envelope::RequestId;
 use crate::error::ApiError;
+use crate::pipeline::Ctx;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -15,7 +16,8 @@ const USAGE_DAYS: u32 = 30;
 
 #[utoipa::path(
     get,
-    path = "/api/v1/account",
+    path = "/account",
+    operation_id = "get_account",
     tag = "account",
     responses((status = 200, description = "Plan, limits, credits, auto-top-up and usage of the caller's account", body = serde_json::Value))
 )]
@@ -27,7 +29,7 @@ pub async fn show(
 ) -> Response {
     let mut ctx = Ctx::default();
     let result = async {
-        let (caller, _) = ctx.authenticate(&state, &headers, &uri).await?;
+        let (caller, _) = authenticate(&mut ctx, &state, &headers, &uri).await?;
         let usage = state.store.usage(&caller.account.id, USAGE_DAYS).await.map_err(ApiError::internal)?;
         let a = &caller.account;
         let by_day: Vec<_> = usage
@@ -68,5 +70,5 @@ pub async fn show(
         Ok((StatusCode::OK, body))
     }
     .await;
-    ctx.finish(result)
+    finish(ctx, result)
 }

@@ -2,10 +2,12 @@
 //! with `Idempotency-Key`), read one with its results (paged), list the account's recent
 //! ones. Items run in the background (see `crate::batches::worker`).
 
-use super::Ctx;
-use crate::batches::{body, create, target};
+use super::{authenticate, finish};
+use crate::batches::body::{self, BatchBody, BatchList};
+use crate::batches::{create, target};
 use crate::envelope::RequestId;
 use crate::error::ApiError;
+use crate::pipeline::Ctx;
 use crate::state::AppState;
 use asa_model::ErrorCode;
 use asa_store::batch::NewBatch;
@@ -16,53 +18,26 @@ use axum::response::Response;
 use axum::Extension;
 use rand::distributions::{Alphanumeric, DistString};
 
+/// What creating a batch can answer: it checks every item like its sync call, up to the
+/// region.
+pub const CREATE_CODES: &[ErrorCode] = &[
+    ErrorCode::InvalidParams,
+    ErrorCode::Unauthorized,
+    ErrorCode::Revoked,
+    ErrorCode::NotFound,
+    ErrorCode::InsufficientCredits,
+    ErrorCode::ForbiddenRegion,
+    ErrorCode::NotImplemented,
+    ErrorCode::InternalError,
+];
+
 /// Longest accepted `Idempotency-Key`.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 /// Results per page of `GET /amazon/batch/{id}`: all of a full batch by default.
 const MAX_RESULTS: u32 = create::MAX_ITEMS as u32;
 
-/// A batch: its progress, its webhook's state and, when read by id, its results.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct BatchBody {
-    id: String,
-    /// `pending`, `running`, `complete` (every item processed, at least one delivered) or
-    /// `failed` (every item processed, none delivered).
-    status: String,
-    endpoint: String,
-    total_count: u32,
-    processed_count: u32,
-    success_count: u32,
-    failure_count: u32,
-    /// Credits charged for the items delivered (each billed like its sync call).
-    credits_charged: i64,
-    created_at: String,
-    started_at: Option<String>,
-    completed_at: Option<String>,
-    poll_url: String,
-    webhook_url: Option<String>,
-    /// `pending`, `delivered` or `failed`; null without a webhook.
-    webhook_delivery_status: Option<String>,
-    webhook_attempts: u32,
-    webhook_next_attempt_at: Option<String>,
-    webhook_last_error: Option<String>,
-    /// `whsec_...`: only in the creation answer.
-    webhook_signature_secret: Option<String>,
-    /// Processed items `{index, input, status: ok|error, http_status, data, error,
-    /// duration_ms, credits_charged, request_id}`.
-    results: Option<Vec<serde_json::Value>>,
-    /// Present when more items follow: pass it as `results_offset`.
-    results_next_offset: Option<u32>,
-    /// The request that read it (absent on the items of a list, present on the list).
-    request_id: Option<String>,
-}
-
-/// `GET /api/v1/amazon/batch` answers `{"batches": [...]}`.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct BatchList {
-    batches: Vec<BatchBody>,
-    request_id: String,
+fn to_json(body: &impl serde::Serialize) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(body).map_err(ApiError::internal)
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -82,7 +57,8 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 
 #[utoipa::path(
     post,
-    path = "/api/v1/amazon/batch",
+    path = "/amazon/batch",
+    operation_id = "create_batch",
     tag = "amazon",
     request_body(content = serde_json::Value, content_type = "application/json", description = "`endpoint` (amazon.product or amazon.search), 1..=1000 `items` each holding that endpoint's parameters, and an optional `webhook_url`"),
     params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes a repeated POST return the first batch instead of creating a second")),
@@ -98,7 +74,7 @@ pub async fn create(
     let mut ctx = Ctx::default();
     let mut replayed = false;
     let result = async {
-        let (caller, _) = ctx.authenticate(&state, &headers, &uri).await?;
+        let (caller, _) = authenticate(&mut ctx, &state, &headers, &uri).await?;
         let limit = state.config.max_body_bytes;
         let bytes = axum::body::to_bytes(body, limit)
             .await
@@ -143,13 +119,15 @@ pub async fn create(
             state.batch_wake.notify_one();
         }
         replayed = !created;
-        let mut json = body::summary(&batch, &state.docs_base);
-        json["webhook_signature_secret"] = batch.webhook_secret.clone().into();
-        json["request_id"] = id.0.clone().into();
-        Ok((StatusCode::CREATED, json))
+        let body = BatchBody {
+            webhook_signature_secret: Some(batch.webhook_secret.clone()),
+            request_id: Some(id.0.clone()),
+            ..body::summary(&batch, &state.docs_base)
+        };
+        Ok((StatusCode::CREATED, to_json(&body)?))
     }
     .await;
-    let mut res = ctx.finish(result);
+    let mut res = finish(ctx, result);
     if replayed {
         res.headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -159,7 +137,8 @@ pub async fn create(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/amazon/batch/{id}",
+    path = "/amazon/batch/{id}",
+    operation_id = "get_batch",
     tag = "amazon",
     params(
         ("id" = String, Path, description = "A batch id of the caller's account (bat_ + 16 hex)"),
@@ -177,7 +156,7 @@ pub async fn read(
 ) -> Response {
     let mut ctx = Ctx::default();
     let result = async {
-        let (caller, q) = ctx.authenticate(&state, &headers, &uri).await?;
+        let (caller, q) = authenticate(&mut ctx, &state, &headers, &uri).await?;
         let offset = q.integer("results_offset", 0, u32::MAX, 0)?;
         let limit = q.integer("results_limit", 1, MAX_RESULTS, MAX_RESULTS)?;
         // Another account's batch is answered exactly like a missing one.
@@ -198,21 +177,23 @@ pub async fn read(
             .batch_items(&batch.id, offset, limit)
             .await
             .map_err(|e| ApiError::internal(format!("reading batch results: {e}")))?;
-        let mut json = body::with_results(&batch, &state.docs_base, &items);
         let next = u64::from(offset) + items.len() as u64;
-        if next < u64::from(batch.total_count) {
-            json["results_next_offset"] = next.into();
-        }
-        json["request_id"] = rid.0.clone().into();
-        Ok((StatusCode::OK, json))
+        let body = BatchBody {
+            // Below the total count, so it fits.
+            results_next_offset: (next < u64::from(batch.total_count)).then_some(next as u32),
+            request_id: Some(rid.0.clone()),
+            ..body::with_results(&batch, &state.docs_base, &items)
+        };
+        Ok((StatusCode::OK, to_json(&body)?))
     }
     .await;
-    ctx.finish(result)
+    finish(ctx, result)
 }
 
 #[utoipa::path(
     get,
-    path = "/api/v1/amazon/batch",
+    path = "/amazon/batch",
+    operation_id = "list_batches",
     tag = "amazon",
     params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "How many of the most recent batches, 1..=100 (default 20)")),
     responses((status = 200, description = "The account's most recent batches, newest first, without their results", body = BatchList))
@@ -225,22 +206,22 @@ pub async fn list(
 ) -> Response {
     let mut ctx = Ctx::default();
     let result = async {
-        let (caller, q) = ctx.authenticate(&state, &headers, &uri).await?;
+        let (caller, q) = authenticate(&mut ctx, &state, &headers, &uri).await?;
         let limit = q.integer("limit", 1, 100, 20)?;
         let batches = state
             .store
             .batches(&caller.account.id, limit)
             .await
             .map_err(|e| ApiError::internal(format!("listing batches: {e}")))?;
-        let list: Vec<serde_json::Value> = batches
-            .iter()
-            .map(|b| body::summary(b, &state.docs_base))
-            .collect();
-        Ok((
-            StatusCode::OK,
-            serde_json::json!({"batches": list, "request_id": rid.0}),
-        ))
+        let list = BatchList {
+            batches: batches
+                .iter()
+                .map(|b| body::summary(b, &state.docs_base))
+                .collect(),
+            request_id: rid.0.clone(),
+        };
+        Ok((StatusCode::OK, to_json(&list)?))
     }
     .await;
-    ctx.finish(result)
+    finish(ctx, result)
 }

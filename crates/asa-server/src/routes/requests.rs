@@ -1,8 +1,9 @@
 //! `GET /api/v1/requests/{request_id}`: the stored trace of one of the account's own
 //! requests. Another account's id answers exactly like a missing one.
 
-use super::Ctx;
+use super::{authenticate, finish};
 use crate::error::ApiError;
+use crate::pipeline::Ctx;
 use crate::state::AppState;
 use asa_model::ErrorCode;
 use axum::extract::{Path, State};
@@ -11,7 +12,8 @@ use axum::response::Response;
 
 #[utoipa::path(
     get,
-    path = "/api/v1/requests/{request_id}",
+    path = "/requests/{request_id}",
+    operation_id = "get_request_trace",
     tag = "account",
     params(("request_id" = String, Path, description = "A request id of the caller's account (req_ + 12 hex)")),
     responses((status = 200, description = "The stored trace, with every upstream attempt", body = serde_json::Value))
@@ -24,7 +26,7 @@ pub async fn show(
 ) -> Response {
     let mut ctx = Ctx::default();
     let result = async {
-        let (caller, _) = ctx.authenticate(&state, &headers, &uri).await?;
+        let (caller, _) = authenticate(&mut ctx, &state, &headers, &uri).await?;
         // A trace is readable right after its response: write what is queued first.
         state.traces.flush().await;
         let trace = state
@@ -45,5 +47,5 @@ pub async fn show(
         Ok((StatusCode::OK, body))
     }
     .await;
-    ctx.finish(result)
+    finish(ctx, result)
 }

@@ -1,56 +1,19 @@
-//! `GET /api/v1/amazon/search`: one or more result pages, fetched concurrently; each page
+//! A search call: one or more result pages, fetched concurrently; each page
 //! delivered is billed as one request, failed pages are listed and free.
 
+use super::billing::Settlement;
+use super::fetch::{self, PageResult};
+use super::gate;
 use super::Ctx;
 use crate::auth::Caller;
-use crate::billing::Settlement;
-use crate::envelope::RequestId;
 use crate::error::ApiError;
-use crate::fetch::{self, PageResult};
-use crate::gate;
 use crate::params::SearchParams;
 use crate::state::AppState;
 use asa_model::{ErrorCode, FailedPage, SearchBody, SearchProduct};
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::Response;
-use axum::Extension;
-
-#[utoipa::path(
-    get,
-    path = "/api/v1/amazon/search",
-    tag = "amazon",
-    params(
-        ("query" = String, Query, description = "Search keywords, 1..=500 characters"),
-        ("sort_by" = Option<String>, Query, description = "best_match (default), price_asc, price_desc, avg_customer_review, newest"),
-        ("start_page" = Option<u32>, Query, description = "First result page, 1..=10 (default 1)"),
-        ("pages" = Option<u32>, Query, description = "Result pages to fetch, 1..=10 (default 1); each delivered page is billed 5 credits"),
-        crate::params::LocaleQuery,
-    ),
-    responses((status = 200, description = "The result cards of the pages delivered; failed pages are listed and free", body = asa_model::SearchBody))
-)]
-pub async fn get(
-    State(state): State<AppState>,
-    Extension(id): Extension<RequestId>,
-    signed_in: Option<Extension<super::SignedIn>>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let mut ctx = Ctx::default();
-    let result = async {
-        let signed_in = signed_in.map(|Extension(s)| s);
-        let (caller, q) = ctx
-            .authenticate_or_signed_in(&state, &headers, &uri, signed_in)
-            .await?;
-        let params = SearchParams::parse(&q)?;
-        serve(&state, &caller, &id.0, &params, &mut ctx, &Settlement::Now).await
-    }
-    .await;
-    ctx.finish(result)
-}
+use axum::http::StatusCode;
 
 /// Everything after the key and the parameters. A batch item runs exactly this.
-pub(crate) async fn serve(
+pub async fn serve(
     state: &AppState,
     caller: &Caller,
     request_id: &str,

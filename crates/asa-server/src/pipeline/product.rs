@@ -1,52 +1,18 @@
-//! `GET /api/v1/amazon/product`: one product page, fetched, extracted and billed once.
+//! A product call: one product page, fetched, extracted and billed once.
 
+use super::billing::Settlement;
+use super::fetch::{self, PageResult};
+use super::gate;
 use super::Ctx;
 use crate::auth::Caller;
-use crate::billing::Settlement;
-use crate::envelope::RequestId;
 use crate::error::ApiError;
-use crate::fetch::{self, PageResult};
-use crate::gate;
 use crate::params::ProductParams;
 use crate::state::AppState;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::Response;
-use axum::Extension;
-
-#[utoipa::path(
-    get,
-    path = "/api/v1/amazon/product",
-    tag = "amazon",
-    params(
-        ("query" = String, Query, description = "A 10-character ASIN / ISBN-10, or a product URL on a supported Amazon host (the host sets the marketplace)"),
-        crate::params::LocaleQuery,
-    ),
-    responses((status = 200, description = "The product, extracted; billed 5 credits", body = asa_model::Product))
-)]
-pub async fn get(
-    State(state): State<AppState>,
-    Extension(id): Extension<RequestId>,
-    signed_in: Option<Extension<super::SignedIn>>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let mut ctx = Ctx::default();
-    let result = async {
-        let signed_in = signed_in.map(|Extension(s)| s);
-        let (caller, q) = ctx
-            .authenticate_or_signed_in(&state, &headers, &uri, signed_in)
-            .await?;
-        let params = ProductParams::parse(&q)?;
-        serve(&state, &caller, &id.0, &params, &mut ctx, &Settlement::Now).await
-    }
-    .await;
-    ctx.finish(result)
-}
+use axum::http::StatusCode;
 
 /// Everything after the key and the parameters: region, limits, capacity, credits, the
 /// fetch, the charge and the body. A batch item runs exactly this.
-pub(crate) async fn serve(
+pub async fn serve(
     state: &AppState,
     caller: &Caller,
     request_id: &str,

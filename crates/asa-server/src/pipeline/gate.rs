@@ -1,11 +1,11 @@
 //! The steps between a valid request and the upstream, in the order API.md fixes:
 //! region (403), rate and concurrency (429), capacity (503), credits (402).
 
+use super::billing::ReservationGuard;
+use super::Ctx;
 use crate::auth::Caller;
-use crate::billing::ReservationGuard;
 use crate::error::ApiError;
 use crate::params::Locale;
-use crate::routes::Ctx;
 use crate::state::AppState;
 use asa_limits::{Admission, CapacityPermit, LimitSpec, Refusal, Usage};
 use asa_model::ErrorCode;

@@ -1,10 +1,10 @@
 //! One page through the upstream and the extractor, mapped to a deliverable result or to
 //! the catalog's error for what went wrong.
 
+use super::judge::{Asked, Judged, PageJudge};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::failures::FailureRecord;
-use crate::judge::{Asked, Judged, PageJudge};
 use crate::params::{Locale, ProductParams};
 use crate::state::AppState;
 use asa_extract::text::asin_in_url;
