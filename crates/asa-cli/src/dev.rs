@@ -80,6 +80,7 @@ pub fn run(file: Option<&str>, args: DevArgs) -> anyhow::Result<ExitCode> {
             launch = launch.database_url(url);
         }
         let dev = launch.start().await?;
+        dev.wait_ready().await?;
         let live = match &args.live_key {
             Some(plan) => Some(dev.live_key(plan, args.credits).await?),
             None => None,

@@ -153,7 +153,9 @@ impl Launch {
         self
     }
 
-    /// Binds everything, starts serving, and returns once `/healthz` answers.
+    /// Binds everything and starts serving. On return the listeners are bound, so a
+    /// connection made now waits in the backlog until the server takes it;
+    /// [`Dev::wait_ready`] also waits for an answer.
     pub async fn start(self) -> Result<Dev, DevError> {
         let dir = tempfile::Builder::new()
             .prefix("asa-dev-")
@@ -234,7 +236,6 @@ impl Launch {
             server: Some(server),
             dir,
         };
-        dev.wait_ready().await?;
         Ok(dev)
     }
 }
@@ -359,13 +360,20 @@ impl Dev {
         })
     }
 
-    async fn wait_ready(&self) -> Result<(), DevError> {
+    /// Waits until `/healthz` answers 200. Its connections are closed, not kept alive,
+    /// so none of them is still counted against a per-IP cap (`max_connections_per_ip`)
+    /// by the time a test opens its own.
+    pub async fn wait_ready(&self) -> Result<(), DevError> {
         let url = format!("{}/healthz", self.api_url());
-        let client = reqwest::Client::new();
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap_or_default();
         let deadline = tokio::time::Instant::now() + READY_WITHIN;
         loop {
             let answer = client
                 .get(&url)
+                .header(reqwest::header::CONNECTION, "close")
                 .timeout(Duration::from_secs(2))
                 .send()
                 .await;
