@@ -39,8 +39,8 @@ trap cleanup EXIT
 source "$repo/bench/asa_dev.sh"
 db="$work/asa.db"
 
-# start_sim [asa sim flags...]: a simulator of its own, in an `asa dev` whose API stays idle,
-# so the server under test (its RSS, its log) is alone in its process.
+# start_sim [simulator flags of asa dev...]: a simulator of its own, in an `asa dev` whose
+# API stays idle, so the server under test (its RSS, its log) is alone in its process.
 start_sim() {
   start_dev sim "$@"
   sim_url="$dev_sim"
