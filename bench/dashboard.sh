@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # How fast the dashboard's pages come back from a local server with history behind them:
-# builds asa (release; ASA_BIN skips the build), starts `asa sim` and `asa serve` on their
-# embedded defaults (SQLite) on free ports, gives one account HISTORY requests (a mix of
-# 2xx and errors, 20 KB pages) and a batch, signs in with curl, then loads each page RUNS
+# builds asa (release; ASA_BIN skips the build), starts the simulator and the server with
+# `asa dev` (bench/asa_dev.sh) on their embedded defaults (SQLite), gives one account
+# HISTORY requests (a mix of 2xx and errors, 20 KB pages) and a batch, signs in with curl,
+# then loads each page RUNS
 # times and prints the median and p90 of curl's total time (server render + transfer over
 # loopback), and the page size. The page's CSS and JS are cacheable and load once.
 #
@@ -19,18 +20,11 @@ asa="$ASA_BIN"
 unset ASA_BIN  # asa refuses ASA_* variables that are not its settings
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-sim_port=$(free_port); api_port=$(free_port)
-"$asa" sim --listen "127.0.0.1:$sim_port" --page-bytes 20000 >"$work/sim.log" 2>&1 &
-export ASA_DATABASE_URL="sqlite://$work/asa.db" ASA_LISTEN="127.0.0.1:$api_port"
-export ASA_UPSTREAM_URL_TEMPLATE="http://127.0.0.1:$sim_port/amazon.{domain}"
+source bench/asa_dev.sh
 export ASA_SANDBOX_BOOTSTRAP=false ASA_FAILURES_DIR="$work/failures" ASA_LOG=warn
 export ASA_PLANS_BENCH_RPS=100000 ASA_PLANS_BENCH_BURST=100000 ASA_PLANS_BENCH_CONCURRENCY=10000 ASA_PLANS_BENCH_COUNTRIES=any
-account=$("$asa" admin account create --plan bench --credits 1000000000 --json | sed -n 's/.*"id": "\(acc_[0-9a-f]*\)".*/\1/p')
-key=$("$asa" admin key create --account "$account" --json | sed -n 's/.*"key": "\(asa_live_[A-Za-z0-9]*\)".*/\1/p')
-"$asa" serve >"$work/serve.log" 2>&1 &
-base="http://127.0.0.1:$api_port"
-for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
+start_dev server --page-bytes 20000 --live-key bench --credits 1000000000
+base="$dev_api" key="$dev_live_key"
 
 # History: 9 in 10 requests succeed, the rest are captchas (422), over a few marketplaces.
 python3 - "$base" "$key" "$HISTORY" <<'EOF'

@@ -5,29 +5,32 @@
 # and product requests per second through asa at a few concurrencies.
 # Usage: bench/e2e.sh [seconds per run, default 10]
 # Environment: PAGE_BYTES (size of generated pages, default the simulator's ~1.5 MB);
-# ASA_RECORD_TRACES=false measures the same without request traces.
+# ASA_RECORD_TRACES=false measures the same without request traces; ASA_BIN skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
-cargo build --release -p asa-cli >/dev/null
-asa="$PWD/target/release/asa"
+if [ -z "${ASA_BIN:-}" ]; then
+  cargo build --release -p asa-cli >/dev/null
+  ASA_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/asa"
+fi
+asa="$ASA_BIN"
+unset ASA_BIN  # asa refuses ASA_* variables that are not its settings
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-sim_port=18181; api_port=18080
-"$asa" sim --listen "127.0.0.1:$sim_port" ${PAGE_BYTES:+--page-bytes "$PAGE_BYTES"} >"$work/sim.log" 2>&1 &
-export ASA_DATABASE_URL="sqlite://$work/asa.db" ASA_LISTEN="127.0.0.1:$api_port"
-export ASA_UPSTREAM_URL_TEMPLATE="http://127.0.0.1:$sim_port/amazon.{domain}"
+source bench/asa_dev.sh
 export ASA_SANDBOX_BOOTSTRAP=false ASA_FAILURES_DIR="$work/failures" ASA_LOG=warn
 export ASA_PLANS_BENCH_RPS=100000 ASA_PLANS_BENCH_BURST=100000 ASA_PLANS_BENCH_CONCURRENCY=10000 ASA_PLANS_BENCH_COUNTRIES=any
-account=$("$asa" admin account create --plan bench --credits 1000000000 --json | sed -n 's/.*"id": "\(acc_[0-9a-f]*\)".*/\1/p')
-key=$("$asa" admin key create --account "$account" --json | sed -n 's/.*"key": "\(asa_live_[A-Za-z0-9]*\)".*/\1/p')
-"$asa" serve >"$work/serve.log" 2>&1 &
-for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$api_port/healthz" >/dev/null && break; sleep 0.2; done
+# The simulator in a process of its own (an `asa dev` whose API stays idle), as Amazon is.
+start_dev sim ${PAGE_BYTES:+--page-bytes "$PAGE_BYTES"}
+sim="$dev_sim"
+start_dev server --sim "$sim" --live-key bench --credits 1000000000
+account="$dev_account" key="$dev_live_key"
+export ASA_DATABASE_URL="$dev_database_url"  # for `asa admin account show` below
 
-direct="http://127.0.0.1:$sim_port/amazon.com/dp/B000LQXC2Q?th=1&psc=1"
-api="http://127.0.0.1:$api_port/api/v1/amazon/product?query=B000LQXC2Q"
+direct="$sim/amazon.com/dp/B000LQXC2Q?th=1&psc=1"
+api="$dev_api/api/v1/amazon/product?query=B000LQXC2Q"
 curl -sf "$direct" -o "$work/page.html"
 echo "page: $(wc -c <"$work/page.html") bytes"
 curl -sf "$api" -H "Authorization: Bearer $key" >/dev/null

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Where asa stands, in one command: builds `asa` (release), starts `asa sim` serving
-# generated product pages and `asa serve` on its embedded defaults (SQLite, in-process
-# limits) on free ports with a throwaway database, drives them with wrk, and prints a table:
+# Where asa stands, in one command: builds `asa` (release), starts a simulator serving
+# generated product pages and the server on its embedded defaults (SQLite, in-process
+# limits) with a throwaway database, both through `asa dev` (bench/asa_dev.sh), drives them
+# with wrk, and prints a table:
 #
 #   1. product requests per second through asa (16 connections) and the server's CPU per
 #      request, with the mean time per request at one connection split from the server's
@@ -86,6 +87,7 @@ cleanup() {
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$here/asa_dev.sh"
 calc() { python3 -c "import sys; print($1)"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 fmt() { python3 -c "import sys; v='$1'; print(v if v in ('-','') else '%.${2:-2}f' % float(v))"; }
@@ -102,46 +104,34 @@ metric() {
 }
 
 # --- one simulator + one server ----------------------------------------------------------
-# start_stack NAME [sim args...]: sets sim_port, api_port, sim_pid, srv_pid, key, dir.
+# start_stack NAME [sim args...]: sets sim_port, api_port, sim_pid, srv_pid, key, dir. The
+# simulator runs in an `asa dev` of its own whose API stays idle, so the server measured
+# (its CPU, RSS and descriptors) is alone in its process, as it is in front of Amazon.
 start_stack() {
   dir="$tmp/$1"; shift
   mkdir -p "$dir"
-  sim_port="$(free_port)"; api_port="$(free_port)"
-  "$asa" sim --listen "127.0.0.1:$sim_port" "$@" >"$dir/sim.log" 2>&1 &
-  sim_pid=$!; pids+=("$sim_pid"); disown "$sim_pid"
+  local work="$dir"
+  start_dev sim "$@"
+  sim_pid="$dev_pid"; disown "$sim_pid"
+  sim_port="${dev_sim##*:}"
   (
-    export ASA_LISTEN="127.0.0.1:$api_port"
-    export ASA_DATABASE_URL="sqlite://$dir/asa.db"
-    export ASA_UPSTREAM_URL_TEMPLATE="http://127.0.0.1:$sim_port/amazon.{domain}"
     export ASA_SANDBOX_BOOTSTRAP=false ASA_FAILURES_DIR="$dir/failures" ASA_LOG=warn
     # One plan whose limits never bind, and a capacity above the load.
     export ASA_CAPACITY="${BENCH_CAPACITY:-20000}"
     export ASA_PLANS_BENCH_RPS=1000000 ASA_PLANS_BENCH_BURST=1000000
     export ASA_PLANS_BENCH_CONCURRENCY="${BENCH_CAPACITY:-20000}" ASA_PLANS_BENCH_COUNTRIES=any
     [ -n "${BENCH_TIMEOUT:-}" ] && export ASA_UPSTREAM_TIMEOUT="$BENCH_TIMEOUT" ASA_UPSTREAM_ATTEMPT_TIMEOUT="$BENCH_TIMEOUT"
-    account=$("$asa" admin account create --plan bench --credits 1000000000 --json |
-      python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-    "$asa" admin key create --account "$account" --json |
-      python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])' >"$dir/key"
-    exec "$asa" serve >"$dir/serve.log" 2>&1
-  ) &
-  srv_pid=$!; pids+=("$srv_pid"); disown "$srv_pid"
-  for _ in $(seq 1 150); do
-    curl -sf "http://127.0.0.1:$api_port/healthz" >/dev/null 2>&1 && break
-    kill -0 "$srv_pid" 2>/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
-    sleep 0.2
-  done
-  curl -sf "http://127.0.0.1:$api_port/healthz" >/dev/null || { echo "asa serve did not answer" >&2; cat "$dir/serve.log" >&2; exit 1; }
-  for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$sim_port/" -o /dev/null && break; sleep 0.1; done
-  key="$(cat "$dir/key")"
+    start_dev serve --sim "$dev_sim" --database-url "sqlite://$dir/asa.db" --live-key bench
+    echo "$dev_pid $dev_api $dev_live_key" >"$dir/server"
+  )
+  read -r srv_pid api key <"$dir/server"
+  pids+=("$srv_pid")
+  api_port="${api##*:}"
 }
 stop_stack() {
   # A server with requests in flight drains them before it exits: give it 5 s, then stop it.
-  kill "$srv_pid" "$sim_pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$srv_pid" "$sim_pid" 2>/dev/null || true
-  for _ in $(seq 1 20); do kill -0 "$srv_pid" 2>/dev/null || kill -0 "$sim_pid" 2>/dev/null || break; sleep 0.1; done
-  wait "$srv_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true
+  stop_dev "$srv_pid" 5
+  stop_dev "$sim_pid" 2
 }
 
 # wrk_run OUTFILE CONNS SECS URL [header]: wrk's output in OUTFILE.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Chaos: asa under sustained load while its upstream misbehaves. Builds `asa` and the
-# `hardening_load` driver (release), starts `asa sim` with fault rates (per upstream
+# `hardening_load` driver (release), starts a simulator with fault rates (per upstream
 # attempt: 10% captcha pages, 5% Amazon 503s, 5% connection resets, 5% truncated bodies,
-# 5% answers slower than the whole upstream budget) and `asa serve` on its embedded
-# defaults (SQLite, in-process limits) on free loopback ports with a throwaway database,
+# 5% answers slower than the whole upstream budget) and the server on its embedded
+# defaults (SQLite, in-process limits), each an `asa dev` on loopback, with a throwaway database,
 # then drives it at a fixed rate for DURATION seconds with a mix of product pages (80%),
 # searches (8%), the simulator's magic ASINs (not found, gallery page, redirect to another
 # ASIN, unknown layout: 2% each), a bad parameter (2%) and a missing key (2%).

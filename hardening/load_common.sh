@@ -1,14 +1,14 @@
 # Shared by hardening/chaos.sh and hardening/soak.sh (sourced, not run): builds `asa` and
-# the `hardening_load` driver (release), starts `asa sim` and `asa serve` on free loopback
-# ports with a throwaway SQLite database, makes a live account and key with `asa admin`,
-# and stops everything on exit.
+# the `hardening_load` driver (release), starts the simulator and the server on loopback
+# through `asa dev` (bench/asa_dev.sh) with a throwaway SQLite database, makes a live
+# account and key with `asa admin`, and stops everything on exit.
 #
 # Knobs shared by both scripts: ASA_BIN and LOAD_BIN (skip the builds), KEEP=1 (keep the
 # work directory: database, logs, records), WORK (use this directory instead of a new one).
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-command -v python3 >/dev/null || { echo "python3 is needed (free ports, the report)" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "python3 is needed (asa dev's line, the report)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
 
 target="${CARGO_TARGET_DIR:-$repo/target}"
@@ -36,27 +36,21 @@ cleanup() {
   if [ "${KEEP:-0}" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-sim_port="$(free_port)"
-api_port="$(free_port)"
-base="http://127.0.0.1:$api_port"
+source "$repo/bench/asa_dev.sh"
 db="$work/asa.db"
 
-# start_sim [asa sim flags...]
+# start_sim [simulator flags of asa dev...]: a simulator of its own, in an `asa dev` whose
+# API stays idle, so the server under test (its RSS, its log) is alone in its process.
 start_sim() {
-  "$asa" sim --listen "127.0.0.1:$sim_port" "$@" >"$work/sim.log" 2>&1 &
-  sim_pid=$!; pids+=("$sim_pid")
-  for _ in $(seq 1 100); do curl -s "http://127.0.0.1:$sim_port/" -o /dev/null && return 0; sleep 0.1; done
-  echo "asa sim did not answer" >&2; cat "$work/sim.log" >&2; exit 1
+  start_dev sim "$@"
+  sim_url="$dev_sim"
 }
 
 # The server's environment: embedded defaults, a throwaway database, the simulator as
 # Amazon, and one plan whose limits never bind (the runs judge answers, not 429s).
 # Callers add their own ASA_* before `make_key` / `start_server`.
-export ASA_LISTEN="127.0.0.1:$api_port"
+# `asa admin` finds the database through ASA_DATABASE_URL; `asa dev` takes it as a flag.
 export ASA_DATABASE_URL="sqlite://$db"
-export ASA_UPSTREAM_URL_TEMPLATE="http://127.0.0.1:$sim_port/amazon.{domain}"
 export ASA_SANDBOX_BOOTSTRAP=false ASA_FAILURES_DIR="$work/failures" ASA_LOG="${ASA_LOG_LEVEL:-warn}"
 export ASA_CAPACITY=20000
 export ASA_PLANS_HARDENING_RPS=1000000 ASA_PLANS_HARDENING_BURST=1000000
@@ -71,30 +65,19 @@ make_key() {
     python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 }
 
+# start_server: the server under test on the database `make_key` made, fetching from the
+# simulator of `start_sim`; sets srv_pid and base. Its log is $work/serve.log.
 start_server() {
-  "$asa" serve >"$work/serve.log" 2>&1 &
-  srv_pid=$!; pids+=("$srv_pid")
-  for _ in $(seq 1 150); do
-    curl -sf "$base/healthz" >/dev/null 2>&1 && return 0
-    kill -0 "$srv_pid" 2>/dev/null || { cat "$work/serve.log" >&2; exit 1; }
-    sleep 0.2
-  done
-  echo "asa serve did not answer" >&2; cat "$work/serve.log" >&2; exit 1
+  start_dev serve --sim "$sim_url" --database-url "sqlite://$db"
+  srv_pid="$dev_pid"
+  base="$dev_api"
 }
 
 # stop_server: SIGTERM, which drains in-flight requests and flushes every trace to the
-# store before the process exits (give it 60 s).
+# store before the process exits (give it 60 s); sets server_stopped to clean or killed.
 stop_server() {
-  kill -TERM "$srv_pid" 2>/dev/null || true
-  for _ in $(seq 1 600); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$srv_pid" 2>/dev/null; then
-    echo "asa serve did not stop within 60 s of SIGTERM" >&2
-    kill -9 "$srv_pid" 2>/dev/null || true
-    server_stopped=killed
-  else
-    server_stopped=clean
-  fi
-  wait "$srv_pid" 2>/dev/null || true
+  stop_dev "$srv_pid" 60
+  server_stopped="$dev_stopped"
 }
 
 # run_load OUT SECONDS RATE CONCURRENCY MIX: the driver's summary line on stdout.

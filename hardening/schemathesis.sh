@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Property-based tests of the whole HTTP API against its own `/openapi.json`: builds `asa`,
-# starts `asa sim` (as Amazon) and `asa serve` on free ports with a throwaway SQLite
-# database, makes an account and a live key with `asa admin`, installs schemathesis from
+# starts the simulator (as Amazon) and the server with `asa dev` (bench/asa_dev.sh) on a
+# throwaway SQLite database with an account and a live key, installs schemathesis from
 # PyPI into a venv beside this script and runs every check on every documented operation.
 # Any 5xx, any check failure, and fewer generated cases than MIN_CASES fail the run.
 #
@@ -29,8 +29,8 @@ venv="$here/.venv"
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check 'schemathesis>=4,<5'
 
-free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-tmp="$(mktemp -d)"
+work="$(mktemp -d)"
+tmp="$work"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -38,13 +38,8 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+source "$repo/bench/asa_dev.sh"
 
-sim_port="$(free_port)"
-api_port="$(free_port)"
-base="http://127.0.0.1:$api_port"
-export ASA_LISTEN="127.0.0.1:$api_port"
-export ASA_DATABASE_URL="sqlite://$tmp/asa.db"
-export ASA_UPSTREAM_URL_TEMPLATE="http://127.0.0.1:$sim_port/amazon.{domain}"
 export ASA_UPSTREAM_TIMEOUT="10s"
 export ASA_FAILURES_DIR="$tmp/failures"
 export ASA_SANDBOX_BOOTSTRAP="false"
@@ -56,21 +51,10 @@ export ASA_PLANS_HARDENING_CONCURRENCY=200
 export ASA_PLANS_HARDENING_COUNTRIES=any
 
 # Small simulated pages: this run is about the API contract, not extraction throughput.
-"$asa" sim --listen "127.0.0.1:$sim_port" --page-bytes 40000 >"$tmp/sim.log" 2>&1 &
-pids+=($!)
-"$asa" serve >"$tmp/server.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-  curl -fs "$base/healthz" >/dev/null 2>&1 && break
-  kill -0 "${pids[1]}" 2>/dev/null || { cat "$tmp/server.log"; exit 1; }
-  sleep 0.2
-done
-curl -fs "$base/healthz" >/dev/null || { echo "asa serve did not answer"; cat "$tmp/server.log"; exit 1; }
-
-account="$("$asa" admin account create --plan hardening --credits 1000000000 --json |
-  "$python" -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
-SCHEMATHESIS_ASA_KEY="$("$asa" admin key create --account "$account" --json |
-  "$python" -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
+start_dev server --page-bytes 40000 --database-url "sqlite://$tmp/asa.db" \
+  --live-key hardening --credits 1000000000
+base="$dev_api"
+SCHEMATHESIS_ASA_KEY="$dev_live_key"
 export SCHEMATHESIS_ASA_KEY
 
 export SCHEMATHESIS_HOOKS="$here/schemathesis_hooks.py"

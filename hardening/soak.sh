@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Soak: one node at 80% of its measured capacity for DURATION seconds. Builds `asa` and the
-# `hardening_load` driver (release), starts `asa sim` (no faults) and `asa serve` on its
-# embedded defaults (SQLite, in-process limits) on free loopback ports with a throwaway
-# database, measures capacity (billed product requests/s of a closed loop of
+# `hardening_load` driver (release), starts a simulator (no faults) and the server on its
+# embedded defaults (SQLite, in-process limits), each an `asa dev` on loopback, with a
+# throwaway database, measures capacity (billed product requests/s of a closed loop of
 # CAP_CONCURRENCY clients for CAP_SECS), then drives product requests at FRACTION of it
 # with a fixed-rate (open-loop) generator, sampling the server every 5 s.
 #

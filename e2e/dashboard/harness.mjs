@@ -1,10 +1,11 @@
-// A real `asa sim` + `asa serve` pair (SQLite on a temp dir, an admin listener on loopback)
-// and a headless Debian Chromium driven by playwright-core, for the dashboard's tests.
+// A real simulator and server (`asa dev`: SQLite on a temp dir, an admin listener on
+// loopback) and a headless Debian Chromium driven by playwright-core, for the dashboard's
+// tests.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
@@ -16,65 +17,47 @@ export function asaBin() {
   return process.env.ASA_BIN ?? path.resolve(HERE, "..", "..", "target", "debug", "asa");
 }
 
-function freePort() {
+/** The first stdout line of `asa dev --json`, or an error if it exits before printing one. */
+function devLine(child) {
   return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
+    const lines = createInterface({ input: child.stdout });
+    const exited = (code) => reject(new Error(`asa dev exited with ${code}`));
+    child.once("exit", exited);
+    lines.once("line", (line) => {
+      child.off("exit", exited);
+      lines.close();
+      resolve(JSON.parse(line));
     });
   });
-}
-
-async function waitHealthy(url, child, name) {
-  const until = Date.now() + 30000;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${name} not healthy at ${url} within 30 s`);
 }
 
 /** Starts the servers; returns their URLs, account helpers and `stop`. */
 export async function startServer() {
   const bin = asaBin();
   const dir = mkdtempSync(path.join(tmpdir(), "asa-dashboard-e2e-"));
-  const [simPort, apiPort, adminPort] = [await freePort(), await freePort(), await freePort()];
   // `asa` refuses unknown ASA_* variables: pass only ours.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ASA_")));
-  const env = {
+  const devEnv = {
     ...inherited,
-    ASA_LISTEN: `127.0.0.1:${apiPort}`,
-    ASA_DATABASE_URL: `sqlite://${dir}/asa.db`,
-    ASA_UPSTREAM_URL_TEMPLATE: `http://127.0.0.1:${simPort}/amazon.{domain}`,
     ASA_UPSTREAM_TIMEOUT: "3s",
     ASA_FAILURES_DIR: `${dir}/failures`,
     ASA_SANDBOX_BOOTSTRAP: "false",
     ASA_ADMIN_TOKEN: ADMIN_TOKEN,
-    ASA_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
   };
-  const log = (name) => openSync(path.join(dir, name), "w");
-  const sim = spawn(bin, ["sim", "--listen", `127.0.0.1:${simPort}`], { env, stdio: ["ignore", log("sim.log"), log("sim.err")] });
-  const api = spawn(bin, ["serve"], { env, stdio: ["ignore", log("api.log"), log("api.err")] });
+  const dev = spawn(bin, ["dev", "--json"], { env: devEnv, stdio: ["ignore", "pipe", openSync(path.join(dir, "dev.err"), "w")] });
   const stop = async () => {
-    for (const child of [api, sim]) {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }
+    if (dev.exitCode === null && dev.signalCode === null) {
+      const exited = new Promise((r) => dev.once("exit", r));
+      dev.kill("SIGTERM");
+      await exited;
     }
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const baseUrl = `http://127.0.0.1:${apiPort}`;
-    await waitHealthy(`${baseUrl}/healthz`, api, "asa serve");
+    const line = await devLine(dev);
+    const baseUrl = line.api;
+    // `asa admin` works on the database `asa dev` made.
+    const env = { ...devEnv, ASA_DATABASE_URL: line.database_url };
     const admin = (...args) => execFileSync(bin, ["admin", ...args], { env, encoding: "utf8" });
     const account = (plan, credits, test) => {
       const id = JSON.parse(admin("account", "create", "--plan", plan, "--credits", String(credits), "--json")).id;
@@ -83,7 +66,7 @@ export async function startServer() {
     };
     return {
       baseUrl,
-      adminUrl: `http://127.0.0.1:${adminPort}`,
+      adminUrl: line.admin,
       /** A new account with a live key (billed, fetched from the simulator). */
       live: (credits = 1000, plan = "vibe") => account(plan, credits, false),
       /** A new account with a sandbox key (the built-in simulator, never billed). */
@@ -99,7 +82,7 @@ export async function startServer() {
       stop,
     };
   } catch (e) {
-    const tail = ["sim.err", "api.err"].map((f) => `${f}:\n${readFileSync(path.join(dir, f), "utf8").slice(-2000)}`).join("\n");
+    const tail = readFileSync(path.join(dir, "dev.err"), "utf8").slice(-2000);
     await stop();
     throw new Error(`${String(e)}\n${tail}`);
   }

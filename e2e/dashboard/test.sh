@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The dashboard's browser tests: headless Debian Chromium driven by playwright-core against
-# a real `asa serve` + `asa sim` that the tests start on free 127.0.0.1 ports. Installs
+# a real server and simulator that the tests start with `asa dev` on 127.0.0.1. Installs
 # chromium (apt-get) and playwright-core (npm ci) when missing; builds `asa` unless ASA_BIN
 # names one. Screenshots of every page and the page-load timings land in artifacts/.
 set -euo pipefail

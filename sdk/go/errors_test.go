@@ -3,6 +3,7 @@ package asa_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -210,9 +211,19 @@ func TestBlockedIsRetried(t *testing.T) {
 	}
 }
 
+// closedPort is a loopback port nothing listens on: bound by the kernel's choice, then closed.
+func closedPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
 // TestTransportErrorIsRetried: no server listening, retried with backoff, then typed error.
 func TestTransportErrorIsRetried(t *testing.T) {
-	port, err := freePort()
+	port, err := closedPort()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,28 +1,28 @@
 package asa_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	asa "github.com/asa-project/asa/sdk/go"
 )
 
-// server is the real asa serve + asa sim pair that TestMain starts for the whole run.
+// server is the real simulator and server (`asa dev`) that TestMain starts for the whole run.
 type server struct {
-	bin   string
-	base  string
-	dir   string
-	env   []string
-	procs []*exec.Cmd
+	bin  string
+	base string
+	dir  string
+	env  []string
+	dev  *exec.Cmd
 }
 
 var srv *server
@@ -42,15 +42,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 func startServer() (*server, error) {
 	bin := os.Getenv("ASA_BIN")
 	if bin == "" {
@@ -67,15 +58,7 @@ func startServer() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	simPort, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	apiPort, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	s := &server{bin: bin, dir: dir, base: fmt.Sprintf("http://127.0.0.1:%d", apiPort)}
+	s := &server{bin: bin, dir: dir}
 	// The server refuses ASA_* variables it does not know (ASA_BIN among them).
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ASA_") {
@@ -83,9 +66,6 @@ func startServer() (*server, error) {
 		}
 	}
 	s.env = append(s.env,
-		fmt.Sprintf("ASA_LISTEN=127.0.0.1:%d", apiPort),
-		"ASA_DATABASE_URL=sqlite://"+filepath.Join(dir, "asa.db"),
-		fmt.Sprintf("ASA_UPSTREAM_URL_TEMPLATE=http://127.0.0.1:%d/amazon.{domain}", simPort),
 		"ASA_UPSTREAM_TIMEOUT=3s",
 		"ASA_FAILURES_DIR="+filepath.Join(dir, "failures"),
 		"ASA_SANDBOX_BOOTSTRAP=false",
@@ -94,40 +74,44 @@ func startServer() (*server, error) {
 	)
 	logs, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
-		return nil, err
+		return s, err
 	}
-	for _, args := range [][]string{{"sim", "--listen", fmt.Sprintf("127.0.0.1:%d", simPort)}, {"serve"}} {
-		cmd := exec.Command(bin, args...)
-		cmd.Env, cmd.Stdout, cmd.Stderr = s.env, logs, logs
-		if err := cmd.Start(); err != nil {
-			return s, err
-		}
-		s.procs = append(s.procs, cmd)
+	s.dev = exec.Command(bin, "dev", "--json")
+	s.dev.Env, s.dev.Stderr = s.env, logs
+	out, err := s.dev.StdoutPipe()
+	if err != nil {
+		return s, err
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		r, err := http.Get(s.base + "/healthz")
-		if err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			tail, _ := os.ReadFile(logs.Name())
-			if len(tail) > 2000 {
-				tail = tail[len(tail)-2000:]
-			}
-			return s, fmt.Errorf("no /healthz 200 within 30 s; server log ends:\n%s", tail)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := s.dev.Start(); err != nil {
+		s.dev = nil
+		return s, err
 	}
+	// One line once the simulator and the server answer; EOF if it exits first.
+	line, err := bufio.NewReader(out).ReadBytes('\n')
+	var dev struct {
+		API         string `json:"api"`
+		DatabaseURL string `json:"database_url"`
+	}
+	if err == nil {
+		err = json.Unmarshal(line, &dev)
+	}
+	if err != nil {
+		tail, _ := os.ReadFile(logs.Name())
+		if len(tail) > 2000 {
+			tail = tail[len(tail)-2000:]
+		}
+		return s, fmt.Errorf("asa dev printed no line (%v); its log ends:\n%s", err, tail)
+	}
+	s.base = dev.API
+	// `asa admin` works on the database `asa dev` made.
+	s.env = append(s.env, "ASA_DATABASE_URL="+dev.DatabaseURL)
+	return s, nil
 }
 
 func (s *server) stop() {
-	for _, p := range s.procs {
-		_ = p.Process.Kill()
-		_, _ = p.Process.Wait()
+	if s.dev != nil {
+		_ = s.dev.Process.Signal(syscall.SIGTERM)
+		_ = s.dev.Wait()
 	}
 	_ = os.RemoveAll(s.dir)
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the Go SDK's checks: go vet, then go test against a real asa serve + asa sim that
-# the tests start themselves. Installs Go (Debian's golang-go) when it is missing.
+# Runs the Go SDK's checks: go vet, then go test against a real server and simulator that
+# the tests start themselves with `asa dev`. Installs Go (Debian's golang-go) when it is missing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

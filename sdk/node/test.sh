@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Node SDK and runs its suite against a real `asa serve` + `asa sim`
-# (started by the tests themselves; ASA_BIN overrides the binary's path).
+# Builds the Node SDK and runs its suite against a real server and simulator
+# (`asa dev`, started by the tests themselves; ASA_BIN overrides the binary's path).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"

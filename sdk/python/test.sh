@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the asa binary, installs the SDK with its test extras into a venv under this
-# folder, and runs the suite against a real `asa serve` + `asa sim`.
+# folder, and runs the suite against a real simulator and server (`asa dev`).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"

@@ -22,6 +22,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the API server.
     Serve(crate::serve::ServeArgs),
+    /// Run the simulator and the API server together on free ports, for tests and trying
+    /// asa out; prints where they listen (--json: one JSON line), serves until SIGTERM.
+    Dev(crate::dev::DevArgs),
     /// Run the Amazon simulator standalone.
     Sim(crate::sim::SimArgs),
     /// Operator commands on the server's database.
@@ -47,6 +50,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => crate::serve::run(cli.config.as_deref(), args),
+        Command::Dev(args) => crate::dev::run(cli.config.as_deref(), args),
         Command::Extract(args) => crate::extract::run(args),
         Command::Sim(args) => crate::sim::run(args),
         Command::Login(args) => crate::user::login::run(args),

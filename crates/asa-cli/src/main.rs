@@ -1,7 +1,8 @@
-//! The `asa` binary: `serve`, `admin ...`, `extract`, `sim`.
+//! The `asa` binary: `serve`, `dev`, `admin ...`, `extract`, `sim`.
 
 mod admin;
 mod cli;
+mod dev;
 mod extract;
 mod serve;
 mod sim;

@@ -1,5 +1,6 @@
 //! `asa sim`: run the Amazon simulator standalone, for offline demos, load tests and as the
 //! upstream of a test server (`ASA_UPSTREAM_URL_TEMPLATE=http://ADDR/amazon.{domain}`).
+//! Its page and fault flags ([`SimFlags`]) are `asa dev`'s too.
 
 use anyhow::Context;
 use asa_sim::{FaultRates, Latency, SimConfig};
@@ -12,6 +13,13 @@ pub struct SimArgs {
     /// proxy that records which exit a request took).
     #[arg(long, default_value = "127.0.0.1:8181")]
     pub listen: Vec<String>,
+    #[command(flatten)]
+    pub flags: SimFlags,
+}
+
+/// What the simulator serves and how it misbehaves.
+#[derive(Debug, clap::Args)]
+pub struct SimFlags {
     /// A folder of saved pages served verbatim for the ASINs they name.
     #[arg(long)]
     pub pages_dir: Option<String>,
@@ -45,28 +53,35 @@ fn duration(s: &str) -> anyhow::Result<Duration> {
     humantime::parse_duration(s).with_context(|| format!("not a duration: {s}"))
 }
 
+impl SimFlags {
+    pub fn config(&self) -> anyhow::Result<SimConfig> {
+        let mut cfg = SimConfig {
+            pages_dir: self.pages_dir.as_ref().map(Into::into),
+            ..SimConfig::default()
+        };
+        if let Some(b) = self.page_bytes {
+            cfg.page_bytes = b;
+        }
+        if let Some(l) = &self.latency {
+            cfg.latency = Latency::Fixed(duration(l)?);
+        }
+        cfg.faults = FaultRates {
+            captcha_rate: self.captcha_rate,
+            error503_rate: self.error503_rate,
+            reset_rate: self.reset_rate,
+            truncate_rate: self.truncate_rate,
+            slow_rate: self.slow_rate,
+            slow_latency: Latency::Fixed(duration(&self.slow_latency)?),
+        };
+        cfg.compress = !self.no_compress;
+        cfg.seed = self.seed;
+        Ok(cfg)
+    }
+}
+
 pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     crate::serve::init_logs(false);
-    let mut cfg = SimConfig {
-        pages_dir: args.pages_dir.map(Into::into),
-        ..SimConfig::default()
-    };
-    if let Some(b) = args.page_bytes {
-        cfg.page_bytes = b;
-    }
-    if let Some(l) = &args.latency {
-        cfg.latency = Latency::Fixed(duration(l)?);
-    }
-    cfg.faults = FaultRates {
-        captcha_rate: args.captcha_rate,
-        error503_rate: args.error503_rate,
-        reset_rate: args.reset_rate,
-        truncate_rate: args.truncate_rate,
-        slow_rate: args.slow_rate,
-        slow_latency: Latency::Fixed(duration(&args.slow_latency)?),
-    };
-    cfg.compress = !args.no_compress;
-    cfg.seed = args.seed;
+    let cfg = args.flags.config()?;
     let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
     rt.block_on(async move {
         let mut listeners = Vec::new();

@@ -1,4 +1,4 @@
-//! A node killed with SIGKILL in the middle of a batch: the real `asa serve` binary on a
+//! A node killed with SIGKILL in the middle of a batch: the real server binary (`asa dev`) on a
 //! SQLite file (always), or on PostgreSQL + Redis (when `DATABASE_URL` and `REDIS_URL` are
 //! set). After a restart the items it held are taken again once their leases lapse, the
 //! batch completes, and the ledger holds: every delivered item charged exactly once, with
@@ -37,7 +37,7 @@ async fn batch_survives(shared: Shared) {
     let initial = 10_000;
     let (account_id, key) = live_account(&store, initial).await;
 
-    let node = start_node(&shared, &sim.url_template(), NODE);
+    let node = start_node(&shared, &sim, NODE);
     // Half a second per page, so items are in flight whenever the node dies; every tenth
     // item is a page Amazon does not have (free).
     let items: Vec<Value> = (0..ITEMS)
@@ -77,7 +77,7 @@ async fn batch_survives(shared: Shared) {
     assert!(in_flight > 0, "items were in flight when the node died");
 
     // Restarted on the same store: it takes the dead node's items once their leases lapse.
-    let node = start_node(&shared, &sim.url_template(), NODE);
+    let node = start_node(&shared, &sim, NODE);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
         let (n, status) = processed(&store, &id).await;

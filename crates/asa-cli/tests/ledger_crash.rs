@@ -1,4 +1,4 @@
-//! SIGKILL while the ledger commits groups of charges: the real `asa serve` binary on a
+//! SIGKILL while the ledger commits groups of charges: the real server binary (`asa dev`) on a
 //! SQLite file (always) or on PostgreSQL + Redis (when `DATABASE_URL` and `REDIS_URL` are
 //! set), kept busy by many clients asking for small pages, so its ledger writer is
 //! committing group after group when it dies. Killed three times, then restarted for the
@@ -86,7 +86,7 @@ async fn killed_mid_group(shared: Shared) {
     ];
     let delivered = Arc::new(Mutex::new(Vec::new()));
     for round in 0..ROUNDS {
-        let node = start_node(&shared, &sim.url_template(), &limits);
+        let node = start_node(&shared, &sim, &limits);
         let count = Arc::new(AtomicUsize::new(0));
         let client = reqwest::Client::new();
         let tasks: Vec<_> = (0..CLIENTS)
@@ -114,7 +114,7 @@ async fn killed_mid_group(shared: Shared) {
         }
     }
     // A last node's sweeper expires what the dead ones held.
-    let node = start_node(&shared, &sim.url_template(), &limits);
+    let node = start_node(&shared, &sim, &limits);
     wait_reserved(&store, &account_id, 0, Duration::from_secs(30)).await;
     drop(node);
 

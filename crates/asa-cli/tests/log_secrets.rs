@@ -1,4 +1,4 @@
-//! No key reaches the log: the real `asa serve` binary at its most verbose useful level
+//! No key reaches the log: the real server binary (`asa dev`) at its most verbose useful level
 //! (`ASA_LOG=debug`, every crate), its log captured whole, while keys arrive in each of the
 //! three places a key is accepted, valid, unknown, malformed and revoked, and through the
 //! dashboard's sign-in form. The log must carry the refusals (with their request ids), and
@@ -37,12 +37,7 @@ async fn keys_never_reach_the_log() {
     let malformed = "asa_live_tooShortButSecret123".to_string();
 
     let log = shared.dir.path().join("serve.log");
-    let node = start_node_logging(
-        &shared,
-        &sim.url_template(),
-        &[("ASA_LOG", "debug")],
-        Some(&log),
-    );
+    let node = start_node_logging(&shared, &sim, &[("ASA_LOG", "debug")], Some(&log));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -1,4 +1,4 @@
-//! A node killed with SIGKILL while it holds reservations: the real `asa serve` binary on a
+//! A node killed with SIGKILL while it holds reservations: the real server binary (`asa dev`) on a
 //! SQLite file (always), or beside a second node on PostgreSQL + Redis (when `DATABASE_URL`
 //! and `REDIS_URL` are set), its upstream an in-test simulator whose slow pages keep
 //! requests in flight.
@@ -79,8 +79,8 @@ async fn crash(shared: Shared, survivor: bool) {
     let (account_id, key) = live_account(&store, initial).await;
     let client = reqwest::Client::new();
 
-    let other = survivor.then(|| start_node(&shared, &sim.url_template(), &[]));
-    let node = start_node(&shared, &sim.url_template(), &[]);
+    let other = survivor.then(|| start_node(&shared, &sim, &[]));
+    let node = start_node(&shared, &sim, &[]);
     let mut delivered = fast_batch(&client, &node.base, &key, "CRSA", 10).await;
 
     // Requests parked on 2 s pages, each holding its reservation, when the node dies.
@@ -114,7 +114,7 @@ async fn crash(shared: Shared, survivor: bool) {
 
     // Restarted on the same store: it serves, and a sweeper expires what the dead node
     // held once their time (upstream budget + grace) is over.
-    let node = start_node(&shared, &sim.url_template(), &[]);
+    let node = start_node(&shared, &sim, &[]);
     delivered.extend(fast_batch(&client, &node.base, &key, "CRSB", 10).await);
     wait_reserved(&store, &account_id, 0, Duration::from_secs(20)).await;
 

@@ -21,7 +21,8 @@
 
 use asa_model::KeyKind;
 use asa_server::config::{Countries, CountryKeyword, PlanConfig};
-use asa_server::{Application, Config};
+use asa_server::dev::{Dev, Launch};
+use asa_server::Config;
 use asa_store::{LedgerKind, NewAccount};
 use futures::StreamExt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,32 +50,21 @@ struct Bench {
     account_id: String,
     key: String,
     clients: usize,
-    _sim: asa_sim::SimHandle,
-    _scratch: tempfile::TempDir,
+    _dev: Dev,
 }
 
 async fn setup(database_url: &str, schema: Option<String>, page_bytes: usize) -> Bench {
     let clients = env_or("ASA_BENCH_CLIENTS", 32) as usize;
-    let sim = asa_sim::start_local(asa_sim::SimConfig {
-        page_bytes,
-        ..Default::default()
-    })
-    .await
-    .expect("simulator starts");
-    let scratch = tempfile::tempdir().unwrap();
     let mut config = Config {
-        listen: "127.0.0.1:0".into(),
         database_url: database_url.to_string(),
         database_schema: schema,
         capacity: 100_000,
-        failures_dir: scratch.path().join("failures").display().to_string(),
         ..Config::default()
     };
     config.sandbox.enabled = false;
     config.sandbox.bootstrap = false;
     config.batches.workers = clients as u32;
     config.batches.poll = Duration::from_millis(50);
-    config.upstream.url_template = sim.url_template();
     config.plans.insert(
         "bench".into(),
         PlanConfig {
@@ -84,10 +74,16 @@ async fn setup(database_url: &str, schema: Option<String>, page_bytes: usize) ->
             countries: Countries::Keyword(CountryKeyword::Any),
         },
     );
-    let app = Application::build(config).await.expect("server starts");
-    let base = format!("http://{}", app.addr());
-    let store = app.state().store.clone();
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let dev = Launch::new(config)
+        .sim(asa_sim::SimConfig {
+            page_bytes,
+            ..Default::default()
+        })
+        .start()
+        .await
+        .expect("server starts");
+    let base = dev.api_url();
+    let store = dev.store();
     let account = store
         .create_account(NewAccount {
             plan: "bench".into(),
@@ -103,8 +99,7 @@ async fn setup(database_url: &str, schema: Option<String>, page_bytes: usize) ->
         account_id: account.id,
         key: key.expose().to_string(),
         clients,
-        _sim: sim,
-        _scratch: scratch,
+        _dev: dev,
     }
 }
 

@@ -15,6 +15,7 @@
 //! - [`batches`]: batch creation checks, the node's batch worker and webhook deliveries.
 //! - [`docs`], [`openapi`]: the error table page and `/openapi.json`.
 //! - [`dashboard`]: the account holders' web pages and the operator's (admin listener).
+//! - [`dev`]: a simulator and a server started together on port 0 (`asa dev`, harnesses).
 //!
 //! It must not hold business rules that belong to the library crates (billing, limits,
 //! extraction, fetching): it calls them.
@@ -25,6 +26,7 @@ pub mod batches;
 pub mod config;
 pub mod conn_limit;
 pub mod dashboard;
+pub mod dev;
 pub mod docs;
 pub mod envelope;
 pub mod error;

@@ -1,10 +1,10 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 
-/** A real `asa sim` + `asa serve` pair for one test file. */
+/** A real simulator and server (`asa dev`) for one test file. */
 export interface Server {
   baseUrl: string;
   bin: string;
@@ -23,68 +23,54 @@ export function asaBin(): string {
   return process.env.ASA_BIN ?? path.resolve(SDK_DIR, "..", "..", "target", "debug", "asa");
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
+/** What `asa dev --json` prints once both answer. */
+interface DevLine {
+  api: string;
+  database_url: string;
 }
 
-async function waitHealthy(url: string, child: ChildProcess, name: string): Promise<void> {
-  const until = Date.now() + 30000;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-    try {
-      const r = await fetch(url);
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${name} not healthy at ${url} within 30 s`);
+/** The first stdout line of `asa dev --json`, or an error if it exits before printing one. */
+function devLine(child: ChildProcess): Promise<DevLine> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const exited = (code: number | null) => reject(new Error(`asa dev exited with ${code}`));
+    child.once("exit", exited);
+    lines.once("line", (line) => {
+      child.off("exit", exited);
+      lines.close();
+      resolve(JSON.parse(line) as DevLine);
+    });
+  });
 }
 
 export async function startServer(): Promise<Server> {
   const bin = asaBin();
   const dir = mkdtempSync(path.join(tmpdir(), "asa-node-sdk-"));
-  const simPort = await freePort();
-  const apiPort = await freePort();
   // `asa` refuses unknown ASA_* variables (ASA_BIN, ASA_API_KEY, ...): pass only ours.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ASA_")));
-  const env: NodeJS.ProcessEnv = {
+  const devEnv: NodeJS.ProcessEnv = {
     ...inherited,
-    ASA_LISTEN: `127.0.0.1:${apiPort}`,
-    ASA_DATABASE_URL: `sqlite://${dir}/asa.db`,
-    ASA_UPSTREAM_URL_TEMPLATE: `http://127.0.0.1:${simPort}/amazon.{domain}`,
     ASA_UPSTREAM_TIMEOUT: "3s",
     ASA_FAILURES_DIR: `${dir}/failures`,
     ASA_SANDBOX_BOOTSTRAP: "false",
     // Batch webhooks may go to a test's receiver on loopback, over http.
     ASA_BATCHES_ALLOW_PRIVATE_WEBHOOKS: "true",
   };
-  // Server logs go to files, shown only when the server does not come up.
-  const log = (name: string) => openSync(path.join(dir, name), "w");
-  const sim = spawn(bin, ["sim", "--listen", `127.0.0.1:${simPort}`], { env, stdio: ["ignore", log("sim.log"), log("sim.err")] });
-  const api = spawn(bin, ["serve"], { env, stdio: ["ignore", log("api.log"), log("api.err")] });
+  // Server logs go to a file, shown only when the server does not come up.
+  const dev = spawn(bin, ["dev", "--json"], { env: devEnv, stdio: ["ignore", "pipe", openSync(path.join(dir, "dev.err"), "w")] });
   const stop = async () => {
-    for (const child of [api, sim]) {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }
+    if (dev.exitCode === null && dev.signalCode === null) {
+      const exited = new Promise((r) => dev.once("exit", r));
+      dev.kill("SIGTERM");
+      await exited;
     }
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const baseUrl = `http://127.0.0.1:${apiPort}`;
-    await waitHealthy(`${baseUrl}/healthz`, api, "asa serve");
+    const line = await devLine(dev);
+    const baseUrl = line.api;
+    // `asa admin` works on the database `asa dev` made.
+    const env: NodeJS.ProcessEnv = { ...devEnv, ASA_DATABASE_URL: line.database_url };
     const admin = (...args: string[]) => execFileSync(bin, ["admin", ...args], { env, encoding: "utf8" });
     return {
       baseUrl,
@@ -102,7 +88,7 @@ export async function startServer(): Promise<Server> {
       stop,
     };
   } catch (e) {
-    const tail = ["sim.err", "api.err"].map((f) => `${f}:\n${readFileSync(path.join(dir, f), "utf8").slice(-2000)}`).join("\n");
+    const tail = readFileSync(path.join(dir, "dev.err"), "utf8").slice(-2000);
     await stop();
     throw new Error(`${String(e)}\n${tail}`);
   }

@@ -1,16 +1,13 @@
-"""Starts a real `asa sim` + `asa serve` for the session and makes accounts and keys with
-`asa admin`, as an operator would."""
+"""Starts a real simulator and server for the session with `asa dev --json` and makes
+accounts and keys with `asa admin`, as an operator would."""
 from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import time
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, Tuple
 
-import httpx
 import pytest
 
 HERE = Path(__file__).resolve().parent
@@ -18,24 +15,16 @@ ASA_BIN = os.environ.get("ASA_BIN", str(HERE.parent / ".." / ".." / "target" / "
 VECTORS = HERE.parent.parent / "retry-vectors.json"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, proc: subprocess.Popen, what: str, log: Path) -> None:
-    until = time.monotonic() + 30
-    while time.monotonic() < until:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} did not answer at {url}")
+def start_dev(env: Dict[str, str], log: Path) -> Tuple[subprocess.Popen, Dict]:
+    """`asa dev --json`: the process and its line (where the API listens, the database)."""
+    with open(log, "w") as err:
+        proc = subprocess.Popen([ASA_BIN, "dev", "--json"], env=env, stdout=subprocess.PIPE,
+                                stderr=err, text=True)
+    line = proc.stdout.readline() if proc.stdout else ""
+    if not line:
+        proc.wait(timeout=30)
+        raise RuntimeError(f"asa dev exited with {proc.returncode}: {log.read_text()[-2000:]}")
+    return proc, json.loads(line)
 
 
 class Server:
@@ -65,36 +54,24 @@ class Server:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("asa")
-    sim_port, api_port = free_port(), free_port()
     # The server refuses unknown ASA_* variables (ASA_BIN among them): pass only its own.
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("ASA_")}
     env = dict(inherited,
-               ASA_LISTEN=f"127.0.0.1:{api_port}",
-               ASA_DATABASE_URL=f"sqlite://{tmp}/asa.db",
-               ASA_UPSTREAM_URL_TEMPLATE=f"http://127.0.0.1:{sim_port}/amazon.{{domain}}",
                ASA_UPSTREAM_TIMEOUT="3s",
                ASA_FAILURES_DIR=str(tmp / "failures"),
                ASA_SANDBOX_BOOTSTRAP="false",
                # Batch webhooks may go to the tests' receiver on loopback, over http.
                ASA_BATCHES_ALLOW_PRIVATE_WEBHOOKS="true")
-    procs: List[subprocess.Popen] = []
-    log = open(tmp / "server.log", "w")
+    proc, dev = start_dev(env, tmp / "server.log")
     try:
-        procs.append(subprocess.Popen([ASA_BIN, "sim", "--listen", f"127.0.0.1:{sim_port}"],
-                                      env=env, stdout=log, stderr=log))
-        procs.append(subprocess.Popen([ASA_BIN, "serve"], env=env, stdout=log, stderr=log))
-        base = f"http://127.0.0.1:{api_port}"
-        wait_http(f"{base}/healthz", procs[1], "asa serve", tmp / "server.log")
-        yield Server(base, env)
+        # `asa admin` works on the database `asa dev` made.
+        yield Server(dev["api"], dict(env, ASA_DATABASE_URL=dev["database_url"]))
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        log.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The sync client against a real asa serve + asa sim."""
+"""The sync client against a real server and simulator (`asa dev`)."""
 from __future__ import annotations
 
 import socket

@@ -1,6 +1,8 @@
-//! Nodes for the crash tests: the real `asa serve` binary as a child process (killed with
+//! Nodes for the crash tests: the real `asa dev` binary as a child process (killed with
 //! SIGKILL when dropped) on a store the test shares with it: a SQLite file, or a PostgreSQL
-//! schema and a Redis key prefix when `DATABASE_URL` and `REDIS_URL` are set.
+//! schema and a Redis key prefix when `DATABASE_URL` and `REDIS_URL` are set. Every node
+//! fetches from the test's own simulator (`asa dev --sim`), which outlives the nodes it
+//! kills.
 
 // Each test binary compiles this module and uses only part of it.
 #![allow(dead_code)]
@@ -12,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A running `asa serve`; killed (SIGKILL) when dropped.
+/// A running `asa dev`; killed (SIGKILL) when dropped.
 pub struct Node {
     pub child: Child,
     pub base: String,
@@ -93,22 +95,23 @@ pub fn rand_tag() -> u64 {
     h.finish()
 }
 
-/// Starts `asa serve` on the shared store with `upstream` as Amazon and `extra` settings.
-pub fn start_node(shared: &Shared, upstream: &str, extra: &[(&str, &str)]) -> Node {
-    start_node_logging(shared, upstream, extra, None)
+/// Starts `asa dev` on the shared store with `sim` as Amazon and `extra` settings.
+pub fn start_node(shared: &Shared, sim: &asa_sim::SimHandle, extra: &[(&str, &str)]) -> Node {
+    start_node_logging(shared, sim, extra, None)
 }
 
 /// [`start_node`], also copying every line the node logs into `log` when given.
 pub fn start_node_logging(
     shared: &Shared,
-    upstream: &str,
+    sim: &asa_sim::SimHandle,
     extra: &[(&str, &str)],
     log: Option<&std::path::Path>,
 ) -> Node {
     let dir = shared.dir.path();
     let mut command = Command::new(env!("CARGO_BIN_EXE_asa"));
     command
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["dev", "--json"])
+        .args(["--sim", &format!("http://{}", sim.addr())])
         .args(["--database-url", &shared.database_url]);
     if let Some(schema) = &shared.schema {
         command.env("ASA_DATABASE_SCHEMA", schema);
@@ -120,7 +123,6 @@ pub fn start_node_logging(
     }
     let mut child = command
         .current_dir(dir)
-        .env("ASA_UPSTREAM_URL_TEMPLATE", upstream)
         .env("ASA_UPSTREAM_TIMEOUT", "3s")
         .env("ASA_UPSTREAM_ATTEMPT_TIMEOUT", "3s")
         .env("ASA_RESERVATION_GRACE", "1s")
@@ -130,38 +132,37 @@ pub fn start_node_logging(
         .env("ASA_LOG", "info")
         .envs(extra.iter().copied())
         .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("asa serve starts");
-    // The log says where it listens; the rest of the log is drained so it never blocks.
+        .expect("asa dev starts");
+    // The log is drained (and copied when asked) so it never blocks the node.
     let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
     let mut copy = log.map(|path| std::fs::File::create(path).expect("log file"));
     std::thread::spawn(move || {
-        let mut tx = Some(tx);
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if let Some(file) = copy.as_mut() {
                 use std::io::Write;
                 let _ = writeln!(file, "{line}");
             }
-            if let Some(at) = line.find("addr=") {
-                if let Some(tx) = tx.take() {
-                    let addr: String = line[at + 5..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-                        .collect();
-                    let _ = tx.send(addr);
-                }
-            }
         }
     });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("asa serve logs its address");
+    // Its one line on stdout says where it listens, once it answers.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("asa dev prints its line");
+    let dev: serde_json::Value = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("asa dev's line {line:?} is not JSON: {e}"));
     Node {
         child,
-        base: format!("http://{addr}"),
+        base: dev["api"].as_str().expect("the API's URL").to_string(),
     }
 }
 

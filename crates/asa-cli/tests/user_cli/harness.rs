@@ -1,11 +1,12 @@
-//! A server in the test's runtime, and the `asa` binary run against it with a private
-//! HOME (so `~/.asa/credentials` is the test's own).
+//! A server and its simulator in the test's runtime (`asa_server::dev`), and the `asa`
+//! binary run against it with a private HOME (so `~/.asa/credentials` is the test's own).
 
 #![allow(dead_code)]
 
 use asa_model::KeyKind;
 use asa_server::config::{Countries, CountryKeyword, PlanConfig};
-use asa_server::{Application, Config};
+use asa_server::dev::{Dev, Launch};
+use asa_server::Config;
 use asa_store::{NewAccount, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,9 +15,8 @@ use std::time::Duration;
 pub struct Server {
     pub base: String,
     pub store: Arc<dyn Store>,
-    pub sim: asa_sim::SimHandle,
     pub home: tempfile::TempDir,
-    _db: tempfile::TempDir,
+    _dev: Dev,
 }
 
 pub struct Output {
@@ -37,30 +37,21 @@ pub fn bulk_plan(concurrency: u32, rps: f64, burst: u32) -> PlanConfig {
 
 impl Server {
     pub async fn start(sim: asa_sim::SimConfig, tweak: impl FnOnce(&mut Config)) -> Server {
-        let db = tempfile::tempdir().unwrap();
-        let sim = asa_sim::start_local(sim).await.unwrap();
-        let mut config = Config {
-            listen: "127.0.0.1:0".into(),
-            database_url: format!("sqlite://{}", db.path().join("asa.db").display()),
-            // Pages the extractor could not read are kept: in the temp dir, not the crate.
-            failures_dir: db.path().join("failures").display().to_string(),
-            ..Config::default()
-        };
+        let mut config = Config::default();
         config.sandbox.bootstrap = false;
-        config.upstream.url_template = sim.url_template();
         config.upstream.timeout = Duration::from_secs(5);
         config.upstream.attempt_timeout = Duration::from_secs(3);
         tweak(&mut config);
-        let app = Application::build(config).await.expect("server starts");
-        let base = format!("http://{}", app.addr());
-        let store = app.state().store.clone();
-        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        let dev = Launch::new(config)
+            .sim(sim)
+            .start()
+            .await
+            .expect("server starts");
         Server {
-            base,
-            store,
-            sim,
+            base: dev.api_url(),
+            store: dev.store(),
             home: tempfile::tempdir().unwrap(),
-            _db: db,
+            _dev: dev,
         }
     }
 

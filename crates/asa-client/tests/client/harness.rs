@@ -1,12 +1,13 @@
-//! A real asa server (SQLite in a temp dir) and its simulator, on 127.0.0.1 port 0, in a
-//! runtime of their own on their own thread. The client under test runs in the test's
+//! A real asa server (SQLite in a temp dir) and its simulator, on 127.0.0.1 port 0
+//! (`asa_server::dev`), in a runtime of their own on their own thread. The client under test runs in the test's
 //! runtime, which may pause its clock: the server's timers stay real, only the client's
 //! waits are skipped.
 
 #![allow(dead_code)]
 
 use asa_model::KeyKind;
-use asa_server::{Application, Config};
+use asa_server::dev::Launch;
+use asa_server::Config;
 use asa_store::{NewAccount, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +18,6 @@ pub struct Server {
     handle: tokio::runtime::Handle,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
 }
 
 pub struct Holder {
@@ -41,10 +41,6 @@ impl Server {
         sim: asa_sim::SimConfig,
         tweak: impl FnOnce(&mut Config) + Send + 'static,
     ) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let db = format!("sqlite://{}", dir.path().join("asa.db").display());
-        // Pages the extractor could not read are kept: in the temp dir, not the crate.
-        let failures = dir.path().join("failures").display().to_string();
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -54,35 +50,25 @@ impl Server {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let sim = asa_sim::start_local(sim).await.unwrap();
-                let mut config = Config {
-                    listen: "127.0.0.1:0".into(),
-                    database_url: db,
-                    failures_dir: failures,
-                    ..Config::default()
-                };
+                let mut config = Config::default();
                 config.sandbox.bootstrap = false;
-                config.upstream.url_template = sim.url_template();
                 config.upstream.timeout = Duration::from_secs(5);
                 config.upstream.attempt_timeout = Duration::from_secs(3);
                 tweak(&mut config);
-                let app = Application::build(config)
+                let dev = Launch::new(config)
+                    .sim(sim)
+                    .extra_routes(boom_routes())
+                    .start()
                     .await
-                    .expect("server starts")
-                    .with_extra_routes(boom_routes());
-                let base = format!("http://{}", app.addr());
+                    .expect("server starts");
                 tx.send((
-                    base,
-                    app.state().store.clone(),
+                    dev.api_url(),
+                    dev.store(),
                     tokio::runtime::Handle::current(),
                 ))
                 .unwrap();
-                app.run_until_stopped(async {
-                    let _ = stop_rx.await;
-                })
-                .await
-                .unwrap();
-                drop(sim);
+                let _ = stop_rx.await;
+                dev.stop().await.unwrap();
             });
         });
         let (base, store, handle) = rx.recv().expect("server thread reports its address");
@@ -92,7 +78,6 @@ impl Server {
             handle,
             stop: Some(stop_tx),
             thread: Some(thread),
-            _dir: dir,
         }
     }
 

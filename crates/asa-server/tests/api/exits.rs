@@ -1,40 +1,38 @@
 //! Exit proxies and deadlines through the whole server: the simulator doubles as the
 //! proxies (each listener an exit that records the requests it carried).
 
-use crate::helpers::TestApp;
+use crate::helpers::{SimApp, TestApp};
 use asa_model::KeyKind;
 use std::time::{Duration, Instant};
 
 /// A simulator with two exits, and a server whose German pool is those two proxies.
-async fn proxied_app() -> (TestApp, asa_sim::SimHandle) {
-    let mut listeners = Vec::new();
-    for id in ["exit-1", "exit-2"] {
-        listeners.push((
-            id.to_string(),
-            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        ));
-    }
-    let sim = asa_sim::start(asa_sim::SimConfig::default(), listeners)
-        .await
-        .unwrap();
-    let pool: Vec<String> = sim
-        .addrs()
-        .iter()
-        .map(|(id, a)| format!("http://{a}#{id}"))
-        .collect();
-    let app = TestApp::spawn_with(move |c| {
-        // Plain http to Amazon's real host names: the proxies (the simulator) answer.
-        c.upstream.url_template = "http://www.amazon.{domain}".into();
-        c.upstream.timeout = Duration::from_secs(5);
-        c.proxies.insert("DE".into(), pool);
-    })
+async fn proxied_app() -> TestApp {
+    let app = SimApp::spawn_launch(
+        |launch| {
+            launch
+                .sim_listen(vec!["127.0.0.1:0".into(); 2])
+                .with_sim(|c, sim| {
+                    // Plain http to Amazon's real host names: the proxies (the simulator)
+                    // answer.
+                    c.upstream.url_template = "http://www.amazon.{domain}".into();
+                    let pool = sim
+                        .addrs()
+                        .iter()
+                        .map(|(id, a)| format!("http://{a}#{id}"))
+                        .collect();
+                    c.proxies.insert("DE".into(), pool);
+                })
+        },
+        |_| {},
+    )
     .await;
-    (app, sim)
+    app.app
 }
 
 #[tokio::test]
 async fn each_retry_goes_out_through_another_exit() {
-    let (app, sim) = proxied_app().await;
+    let app = proxied_app().await;
+    let sim = app.sim();
     let h = app.account("vibe", 100, KeyKind::Live).await;
     let a = app
         .get_as(&h.key, "/api/v1/amazon/product?query=B0FLAKY1XY&domain=de")
@@ -75,7 +73,8 @@ async fn each_retry_goes_out_through_another_exit() {
 
 #[tokio::test]
 async fn a_blocked_product_tries_each_exit_once() {
-    let (app, sim) = proxied_app().await;
+    let app = proxied_app().await;
+    let sim = app.sim();
     let h = app.account("vibe", 100, KeyKind::Live).await;
     let a = app
         .get_as(&h.key, "/api/v1/amazon/product?query=B0CAPTCHA2&domain=de")
@@ -88,16 +87,10 @@ async fn a_blocked_product_tries_each_exit_once() {
 
 #[tokio::test]
 async fn the_upstream_deadline_is_honoured_within_ten_percent() {
-    let sim = asa_sim::start_local(asa_sim::SimConfig::default())
-        .await
-        .unwrap();
-    let template = sim.url_template();
     let budget = Duration::from_secs(2);
-    let app = TestApp::spawn_with(move |c| {
-        c.upstream.url_template = template;
-        c.upstream.timeout = budget;
-    })
-    .await;
+    let app = SimApp::spawn_with(move |c| c.upstream.timeout = budget)
+        .await
+        .app;
     let h = app.account("vibe", 100, KeyKind::Live).await;
     let started = Instant::now();
     let a = app

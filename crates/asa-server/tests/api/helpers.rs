@@ -1,7 +1,9 @@
-//! `TestApp`: a real server on a random port with its own SQLite file.
+//! `TestApp`: a real server on port 0 with its own SQLite file, started by
+//! `asa_server::dev` (with its simulator as Amazon for `SimApp`).
 
 use asa_model::KeyKind;
-use asa_server::{Application, Config};
+use asa_server::dev::{Dev, Launch, Upstream};
+use asa_server::Config;
 use asa_store::{NewAccount, Store};
 use serde_json::Value;
 use std::sync::Arc;
@@ -12,7 +14,7 @@ pub struct TestApp {
     pub admin_base: Option<String>,
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
+    dev: Dev,
 }
 
 pub struct Answer {
@@ -76,30 +78,38 @@ impl TestApp {
         tweak: impl FnOnce(&mut Config),
         extra: Option<axum::Router<asa_server::state::AppState>>,
     ) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config {
-            listen: "127.0.0.1:0".into(),
-            database_url: format!("sqlite://{}", dir.path().join("asa.db").display()),
-            failures_dir: dir.path().join("failures").display().to_string(),
-            ..Config::default()
-        };
+        Self::launch(
+            |launch| match extra {
+                Some(extra) => launch.extra_routes(extra),
+                None => launch,
+            },
+            tweak,
+        )
+        .await
+    }
+
+    /// A server with no simulator: the upstream is what `tweak` configures.
+    async fn launch(
+        shape: impl FnOnce(Launch) -> Launch,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let mut config = Config::default();
         config.sandbox.bootstrap = false;
         tweak(&mut config);
-        let mut app = Application::build(config).await.expect("server starts");
-        if let Some(extra) = extra {
-            app = app.with_extra_routes(extra);
-        }
-        let base = format!("http://{}", app.addr());
-        let admin_base = app.admin_addr().map(|a| format!("http://{a}"));
-        let store = app.state().store.clone();
-        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        let launch = shape(Launch::new(config).upstream(Upstream::Configured));
+        let dev = launch.start().await.expect("server starts");
         TestApp {
-            base,
-            admin_base,
+            base: dev.api_url(),
+            admin_base: dev.admin_url(),
             client: reqwest::Client::new(),
-            store,
-            _dir: dir,
+            store: dev.store(),
+            dev,
         }
+    }
+
+    /// The simulator started with this server (`SimApp`, `spawn_launch`).
+    pub fn sim(&self) -> &asa_sim::SimHandle {
+        self.dev.sim().expect("a server with a simulator")
     }
 
     pub async fn get(&self, path_and_query: &str) -> Answer {
@@ -162,8 +172,6 @@ impl TestApp {
 /// A live server pointed at its own simulator (as Amazon), with short upstream budgets.
 pub struct SimApp {
     pub app: TestApp,
-    /// Kept so the simulator lives as long as the server that fetches from it.
-    pub _sim: asa_sim::SimHandle,
 }
 
 impl SimApp {
@@ -177,15 +185,23 @@ impl SimApp {
 
     /// With a simulator of its own configuration (page size, fault rates).
     pub async fn spawn_custom(sim: asa_sim::SimConfig, tweak: impl FnOnce(&mut Config)) -> SimApp {
-        let sim = asa_sim::start_local(sim).await.unwrap();
-        let template = sim.url_template();
-        let app = TestApp::spawn_with(move |c| {
-            c.upstream.url_template = template;
-            c.upstream.timeout = std::time::Duration::from_secs(5);
-            c.upstream.attempt_timeout = std::time::Duration::from_secs(3);
-            tweak(c);
-        })
+        Self::spawn_launch(|launch| launch.sim(sim), tweak).await
+    }
+
+    /// With the simulator shaped by `shape` (its exits, settings that need its addresses).
+    pub async fn spawn_launch(
+        shape: impl FnOnce(Launch) -> Launch,
+        tweak: impl FnOnce(&mut Config),
+    ) -> SimApp {
+        let app = TestApp::launch(
+            |launch| shape(launch.sim(asa_sim::SimConfig::default())),
+            move |c| {
+                c.upstream.timeout = std::time::Duration::from_secs(5);
+                c.upstream.attempt_timeout = std::time::Duration::from_secs(3);
+                tweak(c);
+            },
+        )
         .await;
-        SimApp { app, _sim: sim }
+        SimApp { app }
     }
 }

@@ -38,8 +38,7 @@ async fn wait_reserved(node: &Node, account_id: &str, want: i64) {
 async fn auto_top_up_refills_up_to_its_monthly_cap_then_answers_402() {
     let _one_at_a_time = EXCLUSIVE.lock().await;
     let backend = Backend::sqlite();
-    let sim = simulator(Default::default()).await;
-    let node = spawn(config(&backend, &sim, &[])).await;
+    let node = spawn(config(&backend, &[]), Default::default()).await;
     let client = reqwest::Client::new();
     let h = account(&node.store, "vibe", 10).await;
     let auto = AutoTopup {
@@ -105,8 +104,7 @@ async fn auto_top_up_refills_up_to_its_monthly_cap_then_answers_402() {
 async fn the_account_view_shows_credits_held_by_a_request_in_flight() {
     let _one_at_a_time = EXCLUSIVE.lock().await;
     let backend = Backend::sqlite();
-    let sim = simulator(Default::default()).await;
-    let node = spawn(config(&backend, &sim, &[])).await;
+    let node = spawn(config(&backend, &[]), Default::default()).await;
     let client = reqwest::Client::new();
     let h = account(&node.store, "free", 50).await;
     let view = account_view(&client, &node.base, &h.key).await;
@@ -147,11 +145,10 @@ async fn the_account_view_shows_credits_held_by_a_request_in_flight() {
 async fn a_capacity_refusal_gives_the_rate_token_back() {
     let _one_at_a_time = EXCLUSIVE.lock().await;
     let backend = Backend::sqlite();
-    let sim = simulator(Default::default()).await;
     // One request a minute, no burst: a lost token would show as a 429.
-    let mut c = config(&backend, &sim, &[("trickle", plan(5, 1.0 / 60.0, 1))]);
+    let mut c = config(&backend, &[("trickle", plan(5, 1.0 / 60.0, 1))]);
     c.capacity = 1;
-    let node = spawn(c).await;
+    let node = spawn(c, Default::default()).await;
     let client = reqwest::Client::new();
     let holder = account(&node.store, "vibe", 100).await;
     let trickle = account(&node.store, "trickle", 100).await;

@@ -1,10 +1,11 @@
-//! Real servers on port 0 against a real simulator, on SQLite or PostgreSQL (a schema of
+//! Real servers on port 0 against a real simulator (`asa_server::dev`), on SQLite or PostgreSQL (a schema of
 //! their own) with in-process or Redis limits (a key prefix of their own), and the ledger
 //! checks every test ends with.
 
 use asa_model::KeyKind;
 use asa_server::config::{Countries, CountryKeyword, PlanConfig};
-use asa_server::{Application, Config};
+use asa_server::dev::{Dev, Launch, Upstream};
+use asa_server::Config;
 use asa_store::{LedgerKind, NewAccount, Store};
 use rand::RngCore;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -102,27 +103,14 @@ pub fn plan(concurrency: u32, rps: f64, burst: u32) -> PlanConfig {
     }
 }
 
-/// A simulator with small pages (the tests measure billing, not extraction speed).
-pub async fn simulator(faults: asa_sim::FaultRates) -> asa_sim::SimHandle {
-    let cfg = asa_sim::SimConfig {
-        faults,
-        page_bytes: 60_000,
-        ..Default::default()
-    };
-    asa_sim::start_local(cfg).await.unwrap()
-}
-
-/// The configuration every node of a test shares: upstream at the simulator with short
-/// budgets (3 s all attempts, 2 s each), the test's plans, no sandbox.
-pub fn config(backend: &Backend, sim: &asa_sim::SimHandle, plans: &[(&str, PlanConfig)]) -> Config {
-    let mut c = Config {
-        listen: "127.0.0.1:0".into(),
-        ..Config::default()
-    };
+/// The configuration every node of a test shares: short upstream budgets (3 s all
+/// attempts, 2 s each), the test's plans, no sandbox. The upstream is the simulator the
+/// first node starts ([`spawn`]).
+pub fn config(backend: &Backend, plans: &[(&str, PlanConfig)]) -> Config {
+    let mut c = Config::default();
     backend.apply(&mut c);
     c.sandbox.enabled = false;
     c.sandbox.bootstrap = false;
-    c.upstream.url_template = sim.url_template();
     c.upstream.timeout = Duration::from_secs(3);
     c.upstream.attempt_timeout = Duration::from_secs(2);
     c.upstream.max_attempts = 3;
@@ -136,14 +124,40 @@ pub fn config(backend: &Backend, sim: &asa_sim::SimHandle, plans: &[(&str, PlanC
 pub struct Node {
     pub base: String,
     pub store: Arc<dyn Store>,
+    dev: Dev,
 }
 
-pub async fn spawn(config: Config) -> Node {
-    let app = Application::build(config).await.expect("server starts");
-    let base = format!("http://{}", app.addr());
-    let store = app.state().store.clone();
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
-    Node { base, store }
+impl Node {
+    /// The simulator this node started (the first node of a test).
+    pub fn sim(&self) -> &asa_sim::SimHandle {
+        self.dev.sim().expect("the first node starts the simulator")
+    }
+}
+
+/// A test's first node, with a simulator of small pages and `faults` as its upstream (the
+/// tests measure billing, not extraction speed).
+pub async fn spawn(config: Config, faults: asa_sim::FaultRates) -> Node {
+    let sim = asa_sim::SimConfig {
+        faults,
+        page_bytes: 60_000,
+        ..Default::default()
+    };
+    node(Launch::new(config).sim(sim)).await
+}
+
+/// Another node fetching from `first`'s simulator.
+pub async fn spawn_beside(config: Config, first: &Node) -> Node {
+    let sim = first.dev.sim_url().expect("the first node has a simulator");
+    node(Launch::new(config).upstream(Upstream::Shared(sim))).await
+}
+
+async fn node(launch: Launch) -> Node {
+    let dev = launch.start().await.expect("server starts");
+    Node {
+        base: dev.api_url(),
+        store: dev.store(),
+        dev,
+    }
 }
 
 /// An account and its live key.

@@ -165,8 +165,7 @@ pub async fn property(nodes: &[Node], sim: &asa_sim::SimHandle) {
 async fn limits_hold_on_one_node() {
     let _one_at_a_time = EXCLUSIVE.lock().await;
     let backend = Backend::sqlite();
-    let sim = simulator(Default::default()).await;
-    let node = spawn(config(&backend, &sim, &plans())).await;
-    property(std::slice::from_ref(&node), &sim).await;
+    let node = spawn(config(&backend, &plans()), Default::default()).await;
+    property(std::slice::from_ref(&node), node.sim()).await;
     backend.finish().await;
 }

@@ -21,15 +21,20 @@ async fn three_nodes(
     backend: &Backend,
     redis: &str,
     prefix: &str,
-    sim: &asa_sim::SimHandle,
+    faults: asa_sim::FaultRates,
     plans: &[(&str, asa_server::config::PlanConfig)],
 ) -> Vec<Node> {
-    let mut nodes = Vec::new();
-    for _ in 0..NODES {
-        let mut c = config(backend, sim, plans);
+    let node_config = || {
+        let mut c = config(backend, plans);
         c.redis_url = Some(redis.to_string());
         c.redis_prefix = prefix.to_string();
-        nodes.push(spawn(c).await);
+        c
+    };
+    // The first node starts the simulator; the others fetch from it too.
+    let mut nodes = vec![spawn(node_config(), faults).await];
+    for _ in 1..NODES {
+        let node = spawn_beside(node_config(), &nodes[0]).await;
+        nodes.push(node);
     }
     nodes
 }
@@ -41,9 +46,8 @@ async fn ledger_property_holds_on_three_nodes_sharing_postgres_and_redis() {
     let Some((backend, redis, prefix)) = shared(test) else {
         return;
     };
-    let sim = simulator(mixed::fault_rates()).await;
     let plans = [(mixed::PLAN, mixed::ledger_plan())];
-    let nodes = three_nodes(&backend, &redis, &prefix, &sim, &plans).await;
+    let nodes = three_nodes(&backend, &redis, &prefix, mixed::fault_rates(), &plans).await;
     let bases: Vec<String> = nodes.iter().map(|n| n.base.clone()).collect();
     mixed::run(&bases, &nodes[0].store, 360, 21).await;
     backend.finish().await;
@@ -56,8 +60,14 @@ async fn limits_hold_across_three_nodes_sharing_redis() {
     else {
         return;
     };
-    let sim = simulator(Default::default()).await;
-    let nodes = three_nodes(&backend, &redis, &prefix, &sim, &limits::plans()).await;
-    limits::property(&nodes, &sim).await;
+    let nodes = three_nodes(
+        &backend,
+        &redis,
+        &prefix,
+        Default::default(),
+        &limits::plans(),
+    )
+    .await;
+    limits::property(&nodes, nodes[0].sim()).await;
     backend.finish().await;
 }

@@ -4,11 +4,10 @@ use crate::harness::*;
 use crate::mixed;
 
 async fn one_node(backend: Backend, seed: u64) {
-    let sim = simulator(mixed::fault_rates()).await;
-    let mut config = config(&backend, &sim, &[(mixed::PLAN, mixed::ledger_plan())]);
+    let mut config = config(&backend, &[(mixed::PLAN, mixed::ledger_plan())]);
     // Below the two accounts' ceilings together, so the storm meets `503 capacity` too.
     config.capacity = 24;
-    let node = spawn(config).await;
+    let node = spawn(config, mixed::fault_rates()).await;
     mixed::run(std::slice::from_ref(&node.base), &node.store, 360, seed).await;
     backend.finish().await;
 }
