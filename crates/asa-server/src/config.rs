@@ -408,6 +408,20 @@ impl Config {
         Ok(())
     }
 
+    /// Opens the store at `database_url` in `database_schema`, told the configured plan
+    /// names: `asa serve` and `asa admin` both open it here, so they see the same tables
+    /// and the same plans.
+    pub async fn open_store(
+        &self,
+    ) -> Result<std::sync::Arc<dyn asa_store::Store>, asa_store::StoreError> {
+        let options = asa_store::StoreOptions {
+            schema: self.database_schema.clone(),
+            plans: Some(self.plans.keys().cloned().collect()),
+            ..Default::default()
+        };
+        asa_store::open_with(&self.database_url, options).await
+    }
+
     /// The docs base URL: configured, or the server's own address.
     pub fn docs_base(&self, bound: Option<std::net::SocketAddr>) -> String {
         match &self.docs_base_url {
