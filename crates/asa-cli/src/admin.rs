@@ -1,7 +1,10 @@
 //! `asa admin ...`: the operator's commands, on the same database and configuration as
 //! `asa serve`. Every command takes `--json` for scripts.
+//!
+//! It only parses arguments, calls the store and prints: the rules (configured plans,
+//! credit amounts, auto-top-up settings) are the store's, so they hold for every caller.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use asa_model::KeyKind;
 use asa_server::Config;
 use asa_store::{AutoTopup, NewAccount, Store, TraceFilter};
@@ -73,13 +76,13 @@ pub enum AccountCommand {
     /// Turn auto-top-up on (all three values) or off (`--off`).
     SetAutoTopup {
         id: String,
-        #[arg(long)]
+        #[arg(long, required_unless_present = "off")]
         threshold: Option<i64>,
-        #[arg(long)]
+        #[arg(long, required_unless_present = "off")]
         amount: Option<i64>,
-        #[arg(long)]
+        #[arg(long, required_unless_present = "off")]
         monthly_cap: Option<i64>,
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["threshold", "amount", "monthly_cap"])]
         off: bool,
     },
 }
@@ -199,19 +202,21 @@ fn failures(config: &Config, json_mode: bool, cmd: FailuresCommand) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run(config: Config, args: AdminArgs) -> anyhow::Result<ExitCode> {
+pub fn run(mut config: Config, args: AdminArgs) -> anyhow::Result<ExitCode> {
     if let AdminCommand::Failures(cmd) = args.command {
         return failures(&config, args.json, cmd);
     }
     let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    if let Some(url) = &args.database_url {
+        config.database_url = url.clone();
+    }
     rt.block_on(async move {
-        let url = args
-            .database_url
-            .clone()
-            .unwrap_or_else(|| config.database_url.clone());
-        let store = asa_store::open(&url)
-            .await
-            .with_context(|| format!("opening {}", asa_server::config::mask_url(&url)))?;
+        let store = config.open_store().await.with_context(|| {
+            format!(
+                "opening {}",
+                asa_server::config::mask_url(&config.database_url)
+            )
+        })?;
         execute(&config, store, args).await
     })
 }
@@ -228,15 +233,6 @@ async fn execute(
             credits,
             name,
         }) => {
-            if !config.plans.contains_key(&plan) {
-                bail!(
-                    "no plan {plan:?}; configured plans: {}",
-                    config.plans.keys().cloned().collect::<Vec<_>>().join(", ")
-                );
-            }
-            if credits < 0 {
-                bail!("--credits must not be negative");
-            }
             let a = store
                 .create_account(NewAccount {
                     plan,
@@ -287,24 +283,14 @@ async fn execute(
             monthly_cap,
             off,
         }) => {
-            let setting = if off {
-                None
-            } else {
-                match (threshold, amount, monthly_cap) {
-                    (Some(threshold), Some(amount), Some(monthly_cap))
-                        if threshold >= 0 && amount > 0 && monthly_cap >= amount =>
-                    {
-                        Some(AutoTopup {
-                            threshold,
-                            amount,
-                            monthly_cap,
-                        })
-                    }
-                    (Some(_), Some(_), Some(_)) => {
-                        bail!("need threshold >= 0, amount > 0 and monthly-cap >= amount")
-                    }
-                    _ => bail!("give --threshold, --amount and --monthly-cap, or --off"),
-                }
+            // clap holds either all three values or `--off`.
+            let setting = match (threshold, amount, monthly_cap) {
+                (Some(threshold), Some(amount), Some(monthly_cap)) if !off => Some(AutoTopup {
+                    threshold,
+                    amount,
+                    monthly_cap,
+                }),
+                _ => None,
             };
             store.set_auto_topup(&id, setting).await?;
             print(
@@ -374,9 +360,6 @@ async fn execute(
             print(j, json!({"id": account, "keys": keys}), text);
         }
         AdminCommand::Credits(CreditsCommand::Add { account, amount }) => {
-            if amount <= 0 {
-                bail!("the amount must be positive");
-            }
             let balance = store.add_credits(&account, amount, "admin top-up").await?;
             print(
                 j,

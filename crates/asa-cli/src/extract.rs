@@ -2,7 +2,7 @@
 //! `asa extract --corpus <dir>`: run over saved pages with expected values and report.
 
 use anyhow::{bail, Context};
-use asa_extract::corpus::{self, OwnedTarget};
+use asa_corpus::{self as corpus, OwnedTarget};
 use asa_model::Marketplace;
 use std::path::Path;
 use std::process::ExitCode;

@@ -14,7 +14,6 @@
 //! - `output`: the JSON shape of an [`Extraction`] and the ASIN-mismatch rule.
 
 pub mod classify;
-pub mod corpus;
 mod output;
 pub mod price;
 pub mod product;

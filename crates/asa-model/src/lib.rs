@@ -12,7 +12,8 @@
 //!   retry advice.
 //! - [`webhook`]: the webhook signature the server signs with and the SDKs verify.
 //!
-//! This crate must not do I/O: it is pure data and parsing.
+//! This crate must not do I/O: it is pure data and parsing. The `openapi` feature (the
+//! server turns it on) derives the OpenAPI schemas, so SDK users never build utoipa.
 
 pub mod asin;
 pub mod error;

@@ -35,19 +35,8 @@ const YEN: NumberLocale = NumberLocale {
 };
 
 /// One Amazon marketplace, named by its top-level domain (`domain` in the API).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Marketplace {
     #[serde(rename = "com")]
     Us,

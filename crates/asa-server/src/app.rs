@@ -69,11 +69,7 @@ impl Application {
             ),
         };
         let docs_base = config.docs_base(Some(addr));
-        let store_options = asa_store::StoreOptions {
-            schema: config.database_schema.clone(),
-            ..Default::default()
-        };
-        let store = asa_store::open_with(&config.database_url, store_options).await?;
+        let store = config.open_store().await?;
         let limiter = match &config.redis_url {
             Some(url) => asa_limits::redis(url, config.capacity, &config.redis_prefix).await?,
             None => asa_limits::in_process(config.capacity),

@@ -2,8 +2,12 @@
 //! (`ASA_CONFIG` or `--config`), then `ASA_*` environment variables, then flags.
 //!
 //! Every key reads from an environment variable named `ASA_` plus its path in upper case
-//! joined by `_` (`upstream.timeout` is `ASA_UPSTREAM_TIMEOUT`). Proxy pools are
-//! `ASA_PROXIES_<CC>` (comma-separated); plans `ASA_PLANS_<NAME>_<FIELD>`.
+//! joined by `_` (`upstream.timeout` is `ASA_UPSTREAM_TIMEOUT`), a map entry's key being a
+//! step of the path like a field name: proxy pools are `ASA_PROXIES_<CC>` (lists are
+//! comma-separated), plans `ASA_PLANS_<NAME>_<FIELD>`. The rule reads the field names from
+//! the types below (`env`), so a new field needs nothing more than its declaration.
+
+mod env;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -186,11 +190,37 @@ pub struct PlanConfig {
     pub countries: Countries,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(untagged)]
 pub enum Countries {
     Keyword(CountryKeyword),
     List(Vec<String>),
+}
+
+/// A list, or one text: `any`, `own`, or ISO codes separated by commas (`"de,fr"`), the
+/// form an environment variable gives.
+impl<'de> Deserialize<'de> for Countries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Countries, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            List(Vec<String>),
+        }
+        Ok(match Raw::deserialize(d)? {
+            Raw::List(list) => Countries::List(list),
+            Raw::Text(text) => match text.trim() {
+                t if t.eq_ignore_ascii_case("any") => Countries::Keyword(CountryKeyword::Any),
+                t if t.eq_ignore_ascii_case("own") => Countries::Keyword(CountryKeyword::Own),
+                list => Countries::List(
+                    list.split(',')
+                        .map(|c| c.trim().to_ascii_uppercase())
+                        .filter(|c| !c.is_empty())
+                        .collect(),
+                ),
+            },
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -332,7 +362,8 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// Env var names that are not config keys.
+/// Variables other parts of asa read (the config file, the client, logs, the corpus
+/// tests): not config keys, and not refused as unknown.
 const NOT_KEYS: &[&str] = &[
     "ASA_CONFIG",
     "ASA_CORPUS",
@@ -365,11 +396,14 @@ impl Config {
             .filter(|(k, _)| k.starts_with("ASA_"))
             .collect();
         env.sort();
+        let shape = env::Shape::of::<Config>()
+            .map_err(|e| ConfigError::Invalid(format!("tracing the config's fields: {e}")))?;
         for (var, value) in env {
             if NOT_KEYS.contains(&var.as_str()) {
                 continue;
             }
-            apply_env(&mut tree, &var, &value)?;
+            env::apply(&mut tree, &shape, &var["ASA_".len()..], &value)
+                .map_err(|message| ConfigError::Env { var, message })?;
         }
         let config: Config = tree
             .try_into()
@@ -404,8 +438,32 @@ impl Config {
                     "plan {name}: rps and concurrency must be positive"
                 )));
             }
+            if let Countries::List(list) = &plan.countries {
+                if let Some(c) = list
+                    .iter()
+                    .find(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()))
+                {
+                    return Err(ConfigError::Invalid(format!(
+                        "plan {name}: countries: {c:?} is not \"any\", \"own\" or an ISO country code"
+                    )));
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Opens the store at `database_url` in `database_schema`, told the configured plan
+    /// names: `asa serve` and `asa admin` both open it here, so they see the same tables
+    /// and the same plans.
+    pub async fn open_store(
+        &self,
+    ) -> Result<std::sync::Arc<dyn asa_store::Store>, asa_store::StoreError> {
+        let options = asa_store::StoreOptions {
+            schema: self.database_schema.clone(),
+            plans: Some(self.plans.keys().cloned().collect()),
+            ..Default::default()
+        };
+        asa_store::open_with(&self.database_url, options).await
     }
 
     /// The docs base URL: configured, or the server's own address.
@@ -467,141 +525,6 @@ fn merge(base: &mut toml::Value, over: toml::Value) {
         }
         (b, o) => *b = o,
     }
-}
-
-/// Finds the config path an `ASA_*` variable names and sets it, typed like the default.
-fn apply_env(tree: &mut toml::Value, var: &str, value: &str) -> Result<(), ConfigError> {
-    let rest = &var["ASA_".len()..];
-    let err = |message: String| ConfigError::Env {
-        var: var.to_string(),
-        message,
-    };
-    if let Some(cc) = rest.strip_prefix("PROXIES_") {
-        let list: Vec<toml::Value> = value
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| toml::Value::String(s.into()))
-            .collect();
-        let proxies = table_at(tree, "proxies");
-        let key = if cc.eq_ignore_ascii_case("default") {
-            "default".to_string()
-        } else {
-            cc.to_ascii_uppercase()
-        };
-        proxies.insert(key, toml::Value::Array(list));
-        return Ok(());
-    }
-    if let Some(plan_field) = rest.strip_prefix("PLANS_") {
-        let plans = table_at(tree, "plans");
-        for field in ["CONCURRENCY", "RPS", "BURST", "COUNTRIES"] {
-            if let Some(name) = plan_field.strip_suffix(&format!("_{field}")) {
-                let name = name.to_ascii_lowercase();
-                let plan = plans
-                    .entry(name.clone())
-                    .or_insert_with(|| toml::Value::Table(Default::default()))
-                    .as_table_mut()
-                    .ok_or_else(|| err(format!("plans.{name} is not a table")))?;
-                let v = match field {
-                    "CONCURRENCY" | "BURST" => toml::Value::Integer(
-                        value
-                            .trim()
-                            .parse()
-                            .map_err(|_| err("expected an integer".into()))?,
-                    ),
-                    "RPS" => toml::Value::Float(
-                        value
-                            .trim()
-                            .parse()
-                            .map_err(|_| err("expected a number".into()))?,
-                    ),
-                    _ => match value.trim() {
-                        "any" | "own" => toml::Value::String(value.trim().into()),
-                        list => toml::Value::Array(
-                            list.split(',')
-                                .map(|c| toml::Value::String(c.trim().to_ascii_uppercase()))
-                                .collect(),
-                        ),
-                    },
-                };
-                plan.insert(field.to_ascii_lowercase(), v);
-                return Ok(());
-            }
-        }
-        return Err(err(
-            "expected ASA_PLANS_<NAME>_<CONCURRENCY|RPS|BURST|COUNTRIES>".into(),
-        ));
-    }
-    // Walk the tree: at each level, the longest key whose upper-case form prefixes the rest.
-    let mut node = tree;
-    let mut remaining = rest.to_string();
-    loop {
-        let table = node
-            .as_table_mut()
-            .ok_or_else(|| err("not a config key".into()))?;
-        let key = table
-            .keys()
-            .filter(|k| {
-                let up = k.to_ascii_uppercase();
-                remaining == up || remaining.starts_with(&format!("{up}_"))
-            })
-            .max_by_key(|k| k.len())
-            .cloned();
-        let Some(key) = key else {
-            // Optional keys absent from the defaults (redis_url, docs_base_url, ...).
-            let lower = remaining.to_ascii_lowercase();
-            if ["redis_url", "docs_base_url", "database_schema"].contains(&lower.as_str()) {
-                table.insert(lower, toml::Value::String(value.into()));
-                return Ok(());
-            }
-            return Err(err("not a config key".into()));
-        };
-        let up = key.to_ascii_uppercase();
-        if remaining == up {
-            let current = table.get(&key).cloned();
-            let parsed = match current {
-                Some(toml::Value::Integer(_)) => toml::Value::Integer(
-                    value
-                        .trim()
-                        .parse()
-                        .map_err(|_| err("expected an integer".into()))?,
-                ),
-                Some(toml::Value::Float(_)) => toml::Value::Float(
-                    value
-                        .trim()
-                        .parse()
-                        .map_err(|_| err("expected a number".into()))?,
-                ),
-                Some(toml::Value::Boolean(_)) => toml::Value::Boolean(match value.trim() {
-                    "1" | "true" | "yes" | "on" => true,
-                    "0" | "false" | "no" | "off" => false,
-                    _ => return Err(err("expected true or false".into())),
-                }),
-                Some(toml::Value::Table(_)) => {
-                    return Err(err("names a section, not a key".into()))
-                }
-                _ => toml::Value::String(value.into()),
-            };
-            table.insert(key, parsed);
-            return Ok(());
-        }
-        remaining = remaining[up.len() + 1..].to_string();
-        node = table
-            .get_mut(&key)
-            .ok_or_else(|| err("not a config key".into()))?;
-    }
-}
-
-fn table_at<'a>(
-    tree: &'a mut toml::Value,
-    key: &str,
-) -> &'a mut toml::map::Map<String, toml::Value> {
-    let table = tree.as_table_mut().expect("config root is a table");
-    table
-        .entry(key.to_string())
-        .or_insert_with(|| toml::Value::Table(Default::default()))
-        .as_table_mut()
-        .expect("section is a table")
 }
 
 /// Durations as human strings ("45s", "500ms") in TOML and env.
@@ -716,6 +639,143 @@ mod tests {
         assert!(e.to_string().contains("ASA_NO_SUCH_KEY"), "{e}");
         let e = Config::load(None, env(&[("ASA_TRACE_RETENTION_DAYS", "3")])).unwrap_err();
         assert!(e.to_string().contains("at least 7"), "{e}");
+    }
+
+    /// Every key of the defaults, plans included, is read from `ASA_` + its path by the
+    /// rule alone: a new field gets its variable without a line of mapping.
+    #[test]
+    fn every_default_key_has_its_variable() {
+        fn leaves(prefix: &str, v: &toml::Value, out: &mut Vec<(String, String)>) {
+            match v {
+                toml::Value::Table(t) => {
+                    for (k, v) in t {
+                        leaves(&format!("{prefix}_{}", k.to_ascii_uppercase()), v, out);
+                    }
+                }
+                toml::Value::String(s) => out.push((prefix.to_string(), s.clone())),
+                toml::Value::Array(_) => {}
+                other => out.push((prefix.to_string(), other.to_string())),
+            }
+        }
+        let defaults = toml::Value::try_from(Config::default()).unwrap();
+        let mut vars = Vec::new();
+        leaves("ASA", &defaults, &mut vars);
+        assert!(vars.len() > 40, "{vars:?}");
+        assert!(vars.iter().any(|(k, _)| k == "ASA_PLANS_CUSTOM_COUNTRIES"));
+        assert!(vars.iter().any(|(k, _)| k == "ASA_UPSTREAM_PAGES_AT_ONCE"));
+        let c = Config::load(None, vars.clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c,
+            Config::default(),
+            "each variable set its own key to its default"
+        );
+    }
+
+    /// Optional keys (absent from the defaults) are found by their field names too.
+    #[test]
+    fn optional_keys_without_defaults() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("ASA_DOCS_BASE_URL", "https://docs.example"),
+                ("ASA_DATABASE_SCHEMA", "123"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.docs_base_url.as_deref(), Some("https://docs.example"));
+        assert_eq!(c.database_schema.as_deref(), Some("123"), "text stays text");
+    }
+
+    /// Map entries: a key is a step of the path; it may hold `_`; an existing key is matched
+    /// whatever its case; one field of an existing plan changes alone.
+    #[test]
+    fn map_entries_by_the_same_rule() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("ASA_PLANS_MY_TEAM_CONCURRENCY", "2"),
+                ("ASA_PLANS_MY_TEAM_RPS", "1.5"),
+                ("ASA_PLANS_MY_TEAM_BURST", "4"),
+                ("ASA_PLANS_MY_TEAM_COUNTRIES", "own"),
+                ("ASA_PLANS_PRO_RPS", "30"),
+                ("ASA_PROXIES_DEFAULT", "http://127.0.0.1:3"),
+                ("ASA_PROXIES_US", "http://127.0.0.1:4,"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.plans["my_team"].burst, 4);
+        assert_eq!(c.plans["my_team"].rps, 1.5);
+        assert_eq!(
+            c.plans["my_team"].countries,
+            Countries::Keyword(CountryKeyword::Own)
+        );
+        assert_eq!((c.plans["pro"].rps, c.plans["pro"].burst), (30.0, 60));
+        assert_eq!(c.proxies["US"], vec!["http://127.0.0.1:4".to_string()]);
+        assert_eq!(c.proxies["DEFAULT"].len(), 1);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("asa.toml");
+        std::fs::write(&path, "[proxies]\ndefault = [\"http://127.0.0.1:1\"]\n").unwrap();
+        let c = Config::load(
+            Some(path.to_str().unwrap()),
+            env(&[("ASA_PROXIES_DEFAULT", "http://127.0.0.1:2")]),
+        )
+        .unwrap();
+        assert_eq!(c.proxies.len(), 1, "{:?}", c.proxies);
+        assert_eq!(c.proxies["default"], vec!["http://127.0.0.1:2".to_string()]);
+    }
+
+    /// Names the rule cannot place are refused with the variable named.
+    #[test]
+    fn unknown_variables_are_refused() {
+        for (var, why) in [
+            ("ASA_UPSTREAM_NOPE", "not a config key"),
+            ("ASA_UPSTREAM", "names a section"),
+            ("ASA_PLANS_GOLD", "not a config key"),
+            ("ASA_PLANS_GOLD_SPEED", "not a config key"),
+            ("ASA_PLANS", "names a section"),
+            ("ASA_LISTENER", "not a config key"),
+            ("ASA_", "not a config key"),
+        ] {
+            let e = Config::load(None, env(&[(var, "1")])).unwrap_err();
+            assert!(
+                matches!(&e, ConfigError::Env { var: v, .. } if v == var),
+                "{e}"
+            );
+            assert!(e.to_string().contains(why), "{var}: {e}");
+        }
+        let e = Config::load(None, env(&[("ASA_PLANS_PRO_COUNTRIES", "de,france")])).unwrap_err();
+        assert!(e.to_string().contains("FRANCE"), "{e}");
+        let e = Config::load(None, env(&[("ASA_PLANS_PRO_BURST", "many")])).unwrap_err();
+        assert!(e.to_string().contains("ASA_PLANS_PRO_BURST"), "{e}");
+    }
+
+    /// The shape the rule walks is the types' own: sections, maps and their values.
+    #[test]
+    fn the_traced_shape_is_the_config_types() {
+        use env::Shape;
+        let Shape::Struct(fields) = Shape::of::<Config>().unwrap() else {
+            panic!("the config is a struct")
+        };
+        let field = |name: &str| fields.iter().find(|(f, _)| *f == name).unwrap().1.clone();
+        assert_eq!(
+            field("proxies"),
+            Shape::Map(Box::new(Shape::Seq(Box::new(Shape::Text))))
+        );
+        assert_eq!(
+            field("plans"),
+            Shape::Map(Box::new(Shape::Struct(vec![
+                ("concurrency", Shape::Int),
+                ("rps", Shape::Float),
+                ("burst", Shape::Int),
+                ("countries", Shape::Text),
+            ])))
+        );
+        assert_eq!(field("redis_url"), Shape::Option(Box::new(Shape::Text)));
+        assert_eq!(field("capacity"), Shape::Int);
+        assert!(
+            matches!(field("upstream"), Shape::Struct(f) if f.iter().any(|(n, s)| *n == "timeout" && *s == Shape::Text))
+        );
     }
 
     #[test]

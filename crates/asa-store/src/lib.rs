@@ -4,7 +4,8 @@
 //! (a durable item queue and webhook deliveries), behind one [`Store`] trait
 //! with two backends: SQLite (default, embedded) and PostgreSQL.
 //!
-//! It must not know HTTP, plan limits (the server's configuration owns them) or the rate
+//! It must not know HTTP, plan limits (the server's configuration owns them; the store is
+//! told only the plan names, to refuse accounts on a plan that does not exist) or the rate
 //! limiter; and it never logs, prints or returns a full API key except once, at creation.
 //!
 //! # Layout
@@ -33,6 +34,7 @@ pub mod store;
 pub mod trace;
 pub mod types;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,6 +65,9 @@ pub struct StoreOptions {
     pub busy_timeout: Duration,
     /// PostgreSQL only: a schema to create if missing and use for every table.
     pub schema: Option<String>,
+    /// The plans an account may be put on (their limits are the server's configuration);
+    /// `None` accepts any plan name.
+    pub plans: Option<BTreeSet<String>>,
 }
 
 impl Default for StoreOptions {
@@ -73,6 +78,7 @@ impl Default for StoreOptions {
             max_connections: 8,
             busy_timeout: Duration::from_secs(10),
             schema: None,
+            plans: None,
         }
     }
 }
@@ -83,6 +89,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("max_connections", &self.max_connections)
             .field("busy_timeout", &self.busy_timeout)
             .field("schema", &self.schema)
+            .field("plans", &self.plans)
             .finish_non_exhaustive()
     }
 }

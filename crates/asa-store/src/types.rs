@@ -1,5 +1,6 @@
 //! The store's domain records: accounts, keys, ledger entries and reservations.
 
+use crate::error::StoreError;
 use asa_model::KeyKind;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,20 @@ pub struct AutoTopup {
     pub threshold: i64,
     pub amount: i64,
     pub monthly_cap: i64,
+}
+
+impl AutoTopup {
+    /// A setting that can work: a positive amount, a threshold not below zero, and a
+    /// monthly cap that lets at least one top-up through (a cap below the amount would
+    /// leave auto-top-up on yet never adding anything).
+    pub fn check(&self) -> Result<(), StoreError> {
+        if self.amount <= 0 || self.threshold < 0 || self.monthly_cap < self.amount {
+            return Err(StoreError::InvalidArgument(
+                "auto-top-up needs amount > 0, threshold >= 0 and monthly cap >= amount".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// An account (workspace): credits, plan and keys belong to it.

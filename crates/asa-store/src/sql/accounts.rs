@@ -41,18 +41,26 @@ pub(crate) fn account_from_row(row: &AnyRow) -> Result<Account, StoreError> {
     })
 }
 
-fn check_plan(plan: &str) -> Result<(), StoreError> {
-    if plan.trim().is_empty() || plan.len() > 64 {
-        return Err(StoreError::InvalidArgument(
-            "plan name must be 1 to 64 characters".into(),
-        ));
-    }
-    Ok(())
-}
-
 impl SqlStore {
+    /// A plan an account may be put on: a name of 1 to 64 characters, and one of the
+    /// configured plans when the store was told them.
+    fn check_plan(&self, plan: &str) -> Result<(), StoreError> {
+        if plan.trim().is_empty() || plan.len() > 64 {
+            return Err(StoreError::InvalidArgument(
+                "plan name must be 1 to 64 characters".into(),
+            ));
+        }
+        match &self.options.plans {
+            Some(plans) if !plans.contains(plan) => Err(StoreError::InvalidArgument(format!(
+                "no plan {plan:?}; configured plans: {}",
+                plans.iter().cloned().collect::<Vec<_>>().join(", ")
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) async fn create_account_impl(&self, new: NewAccount) -> Result<Account, StoreError> {
-        check_plan(&new.plan)?;
+        self.check_plan(&new.plan)?;
         if new.credits < 0 {
             return Err(StoreError::InvalidArgument(
                 "opening credits cannot be negative".into(),
@@ -120,7 +128,7 @@ impl SqlStore {
         plan: &str,
         overrides: PlanOverrides,
     ) -> Result<(), StoreError> {
-        check_plan(plan)?;
+        self.check_plan(plan)?;
         let done = sqlx::query(
             "UPDATE accounts SET plan = $1, concurrency_override = $2, rps_override = $3 \
              WHERE id = $4",
@@ -143,11 +151,7 @@ impl SqlStore {
         auto_topup: Option<AutoTopup>,
     ) -> Result<(), StoreError> {
         if let Some(a) = auto_topup {
-            if a.amount <= 0 || a.threshold < 0 || a.monthly_cap < 0 {
-                return Err(StoreError::InvalidArgument(
-                    "auto-top-up needs amount > 0, threshold >= 0 and monthly cap >= 0".into(),
-                ));
-            }
+            a.check()?;
         }
         let done = sqlx::query(
             "UPDATE accounts SET topup_threshold = $1, topup_amount = $2, topup_monthly_cap = $3 \

@@ -1,11 +1,54 @@
 use crate::backend::Backend;
-use asa_store::{LedgerKind, NewAccount, PlanOverrides, StoreError};
+use asa_store::{LedgerKind, NewAccount, PlanOverrides, StoreError, StoreOptions};
 
 crate::suite!(
     accounts_round_trip,
     plan_changes,
     opening_credits_are_a_top_up
 );
+
+/// A store told the configured plans (as `asa serve` and `asa admin` open it).
+fn free_and_pro(options: &mut StoreOptions) {
+    options.plans = Some(["free", "pro"].map(String::from).into());
+}
+
+#[tokio::test]
+async fn only_configured_plans_on_sqlite() {
+    let b = Backend::sqlite_with(free_and_pro).await;
+    only_configured_plans(&b).await;
+    b.finish().await;
+}
+
+#[tokio::test]
+async fn only_configured_plans_on_postgres() {
+    let Some(b) = Backend::postgres_with(free_and_pro).await else {
+        return;
+    };
+    only_configured_plans(&b).await;
+    b.finish().await;
+}
+
+/// An account on a plan the configuration does not have could never be served (its
+/// limits are unknown): the store refuses it, for `asa admin` and every other caller.
+async fn only_configured_plans(b: &Backend) {
+    let s = &b.store;
+    let err = s.create_account(new("gold", 0)).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::InvalidArgument(m) if m.contains("free, pro")),
+        "{err}"
+    );
+    assert!(s.list_accounts().await.unwrap().is_empty());
+    let a = s.create_account(new("free", 0)).await.unwrap();
+    let err = s
+        .set_plan(&a.id, "gold", PlanOverrides::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::InvalidArgument(_)), "{err}");
+    s.set_plan(&a.id, "pro", PlanOverrides::default())
+        .await
+        .unwrap();
+    assert_eq!(s.account(&a.id).await.unwrap().unwrap().plan, "pro");
+}
 
 fn new(plan: &str, credits: i64) -> NewAccount {
     NewAccount {

@@ -18,25 +18,41 @@ pub struct Backend {
     _dir: Option<tempfile::TempDir>,
 }
 
-fn options(clock: Arc<ManualClock>, payments: Option<Arc<dyn Payments>>) -> StoreOptions {
+/// Options with the backend's clock, then whatever the test changes.
+fn options(clock: Arc<ManualClock>, tweak: impl FnOnce(&mut StoreOptions)) -> StoreOptions {
     let mut options = StoreOptions {
         clock,
         ..StoreOptions::default()
     };
-    if let Some(p) = payments {
-        options.payments = p;
-    }
+    tweak(&mut options);
     options
+}
+
+fn with_payments(payments: Option<Arc<dyn Payments>>) -> impl FnOnce(&mut StoreOptions) {
+    move |options| {
+        if let Some(p) = payments {
+            options.payments = p;
+        }
+    }
 }
 
 impl Backend {
     pub async fn sqlite(payments: Option<Arc<dyn Payments>>) -> Backend {
+        Backend::sqlite_with(with_payments(payments)).await
+    }
+
+    /// `None` when `DATABASE_URL` is not a PostgreSQL URL: the PostgreSQL half is skipped.
+    pub async fn postgres(payments: Option<Arc<dyn Payments>>) -> Option<Backend> {
+        Backend::postgres_with(with_payments(payments)).await
+    }
+
+    pub async fn sqlite_with(tweak: impl FnOnce(&mut StoreOptions)) -> Backend {
         sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("asa.db");
         let clock = Arc::new(ManualClock::new(Utc::now()));
         let url = format!("sqlite://{}", file.display());
-        let store = open_with(&url, options(clock.clone(), payments))
+        let store = open_with(&url, options(clock.clone(), tweak))
             .await
             .unwrap();
         let raw = AnyPool::connect(&url).await.unwrap();
@@ -51,8 +67,7 @@ impl Backend {
         }
     }
 
-    /// `None` when `DATABASE_URL` is not a PostgreSQL URL: the PostgreSQL half is skipped.
-    pub async fn postgres(payments: Option<Arc<dyn Payments>>) -> Option<Backend> {
+    pub async fn postgres_with(tweak: impl FnOnce(&mut StoreOptions)) -> Option<Backend> {
         let url = std::env::var("DATABASE_URL").ok()?;
         if !url.starts_with("postgres") {
             return None;
@@ -60,7 +75,7 @@ impl Backend {
         sqlx::any::install_default_drivers();
         let schema = format!("asa_test_{:016x}", rand::thread_rng().next_u64());
         let clock = Arc::new(ManualClock::new(Utc::now()));
-        let mut opts = options(clock.clone(), payments);
+        let mut opts = options(clock.clone(), tweak);
         opts.schema = Some(schema.clone());
         let store = open_with(&url, opts).await.unwrap();
         let raw = AnyPool::connect(&url).await.unwrap();

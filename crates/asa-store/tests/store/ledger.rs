@@ -13,6 +13,7 @@ crate::suite!(
     reservations_expire,
     late_charge_after_expiry,
     auto_topup_respects_monthly_cap,
+    auto_topup_cap_below_its_amount_is_refused,
     concurrent_reservations_top_up_once,
 );
 
@@ -222,6 +223,33 @@ async fn late_charge_after_expiry(b: &Backend) {
         .filter(|e| e.kind == LedgerKind::Charge)
         .count();
     assert_eq!(charges, 2);
+}
+
+/// A monthly cap below the amount would leave auto-top-up on while it can never add a
+/// credit (every top-up is the whole amount): the setting is refused, as `asa admin` always
+/// refused it, and the account keeps what it had.
+async fn auto_topup_cap_below_its_amount_is_refused(b: &Backend) {
+    let s = &b.store;
+    let acc = account(b, 0).await;
+    let never_fires = AutoTopup {
+        threshold: 10,
+        amount: 50,
+        monthly_cap: 40,
+    };
+    assert!(matches!(
+        s.set_auto_topup(&acc, Some(never_fires)).await,
+        Err(StoreError::InvalidArgument(_))
+    ));
+    assert_eq!(s.account(&acc).await.unwrap().unwrap().auto_topup, None);
+    let one_a_month = AutoTopup {
+        monthly_cap: 50,
+        ..never_fires
+    };
+    s.set_auto_topup(&acc, Some(one_a_month)).await.unwrap();
+    assert_eq!(
+        s.account(&acc).await.unwrap().unwrap().auto_topup,
+        Some(one_a_month)
+    );
 }
 
 async fn auto_topup_respects_monthly_cap(b: &Backend) {

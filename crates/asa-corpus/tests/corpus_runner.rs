@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use asa_extract::corpus::{infer_request, run_corpus, FieldTally, OwnedTarget};
+use asa_corpus::{infer_request, run_corpus, FieldTally, OwnedTarget};
 use asa_model::Marketplace;
 
 fn own_pages() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pages")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../asa-extract/tests/pages")
 }
 
 #[test]

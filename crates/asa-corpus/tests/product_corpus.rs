@@ -1,5 +1,5 @@
 //! Product pages against their expected values: the project's own pages under
-//! `tests/pages/product` always, and every page of the shared corpus when `ASA_CORPUS`
+//! `asa-extract/tests/pages/product` always, and every page of the shared corpus when `ASA_CORPUS`
 //! is set. Block pages (captcha, 503) must classify as blocks, never as products.
 //!
 //! Expected files come in their source project's terms (`title`, `price`, `author`,
@@ -300,7 +300,7 @@ fn disagreement_free_no_buybox(stem: &str) -> bool {
 
 #[test]
 fn own_product_pages_match_their_expected_values() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pages/product");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../asa-extract/tests/pages/product");
     let (checked, fails) = check_dir(&dir, &[]);
     assert!(
         checked >= 15,

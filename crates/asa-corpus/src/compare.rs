@@ -5,9 +5,9 @@
 use asa_model::{Marketplace, Product, SearchProduct};
 use serde_json::Value;
 
-use super::PageKind;
-use crate::text::{asin_in_url, squash};
-use crate::{Extraction, Page};
+use crate::PageKind;
+use asa_extract::text::{asin_in_url, squash};
+use asa_extract::{Extraction, Page};
 
 /// One comparison: a field, and whether the page's value matches the expected one.
 pub(super) struct Check {

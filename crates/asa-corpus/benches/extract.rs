@@ -2,7 +2,7 @@
 //! (scraper) and the Python peers (BeautifulSoup+lxml, parsel, selectolax) run from the
 //! corpus' `peer_extract.py` in the same run. Prints a table; asserts nothing.
 //!
-//! `cargo bench -p asa-extract` (skips with a message when `ASA_CORPUS` is unset).
+//! `cargo bench -p asa-corpus` (skips with a message when `ASA_CORPUS` is unset).
 //! `ASA_PEER_EXTRACT` overrides the peer script path.
 
 use std::hint::black_box;
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use asa_extract::corpus::{infer_request, OwnedTarget};
+use asa_corpus::{infer_request, OwnedTarget};
 use asa_extract::{extract, Request};
 use asa_model::Marketplace;
 use criterion::{Criterion, Throughput};
@@ -318,7 +318,7 @@ fn main() {
         );
         return;
     }
-    // A name filter (`cargo bench -p asa-extract -- asa/product`) runs only criterion's
+    // A name filter (`cargo bench -p asa-corpus -- asa/product`) runs only criterion's
     // benchmarks, e.g. under a profiler.
     let filtered = std::env::args().skip(1).any(|a| !a.starts_with('-'));
     if !filtered {

@@ -1,9 +1,19 @@
-//! The corpus runner: extracts every saved page of a folder and compares the result with
-//! the `<page>.expected.json` beside it. This is what `asa extract --corpus <dir>` prints.
+//! asa-corpus: the corpus runner. It extracts every saved page of a folder and compares
+//! the result with the `<page>.expected.json` beside it; `asa extract --corpus <dir>`
+//! prints its report, and its tests hold the extractor against the shared corpus
+//! (`ASA_CORPUS`).
+//!
+//! It owns reading saved pages and their expected values from disk, which asa-extract must
+//! not do; it must not hold extraction rules of its own (those live in asa-extract). It is
+//! not published: a maintainers' tool beside the extractor.
 //!
 //! The request for each page is inferred from where it lies and what it is named
 //! (`product/com_B0057OC5O8_relay_2017.html` is a product request for B0057OC5O8 on
 //! amazon.com), or from the expected file's `request_url`.
+//!
+//! # Layout
+//! - this file: the run, the report, and requests inferred from paths and names.
+//! - `compare`: expected values in the other projects' terms, held against our fields.
 
 mod compare;
 
@@ -14,8 +24,8 @@ use std::path::{Path, PathBuf};
 use asa_model::Marketplace;
 use serde::Serialize;
 
-use crate::text::{asin_in_url, is_asin, query_param};
-use crate::{extract, Request, Target};
+use asa_extract::text::{asin_in_url, is_asin, query_param};
+use asa_extract::{extract, Request, Target};
 
 /// A request target that owns its strings, for requests inferred from a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,7 +59,7 @@ pub enum PageKind {
 }
 
 impl PageKind {
-    /// The [`crate::Page::kind`] a correct extraction gives.
+    /// The [`asa_extract::Page::kind`] a correct extraction gives.
     pub fn page_kind(self) -> &'static str {
         match self {
             PageKind::Product => "product",
@@ -126,7 +136,7 @@ impl CorpusReport {
 /// with what the page's folder, name and expected file say.
 pub fn run_corpus(dir: &Path) -> CorpusReport {
     let mut report = CorpusReport {
-        extractor_version: crate::EXTRACTOR_VERSION.to_string(),
+        extractor_version: asa_extract::EXTRACTOR_VERSION.to_string(),
         ..CorpusReport::default()
     };
     let mut pages = Vec::new();

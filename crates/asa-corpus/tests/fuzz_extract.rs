@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use asa_extract::corpus::infer_request;
+use asa_corpus::infer_request;
 use asa_extract::search::extract_search;
 use asa_extract::{classify, extract, Page, Request, Target};
 use asa_model::Marketplace;
@@ -39,7 +39,7 @@ fn bases() -> &'static [Base] {
     BASES.get_or_init(|| {
         let mut paths = Vec::new();
         collect(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pages"),
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../asa-extract/tests/pages"),
             &mut paths,
         );
         if let Some(corpus) = std::env::var_os("ASA_CORPUS") {
