@@ -84,12 +84,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     let cfg = args.flags.config()?;
     let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
     rt.block_on(async move {
-        let mut listeners = Vec::new();
-        for (i, addr) in args.listen.iter().enumerate() {
-            let l = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-            listeners.push((format!("exit-{}", i + 1), l));
-        }
-        let sim = asa_sim::start(cfg, listeners).await.context("starting the simulator")?;
+        let sim = asa_sim::start_on(cfg, &args.listen).await.context("starting the simulator")?;
         for (exit, a) in sim.addrs() {
             println!("asa-sim {exit} listening on http://{a}  (upstream template: http://{a}/amazon.{{domain}})");
         }

@@ -25,7 +25,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 
 /// Loopback, any free port: the kernel picks it at bind time and we read it back.
 const ANY_PORT: &str = "127.0.0.1:0";
@@ -36,11 +35,6 @@ const READY_WITHIN: Duration = Duration::from_secs(30);
 pub enum DevError {
     #[error("creating the scratch directory: {0}")]
     Scratch(std::io::Error),
-    #[error("cannot listen on {addr} for the simulator: {source}")]
-    SimBind {
-        addr: String,
-        source: std::io::Error,
-    },
     #[error("starting the simulator: {0}")]
     Sim(#[from] asa_sim::SimError),
     #[error("a shared simulator must be an http://HOST:PORT URL, not {0:?}")]
@@ -196,7 +190,7 @@ impl Launch {
         );
         let (sim, shared_sim) = match self.upstream {
             Upstream::Sim(cfg) => {
-                let sim = start_sim(cfg, &self.sim_listen).await?;
+                let sim = asa_sim::start_on(cfg, &self.sim_listen).await?;
                 config.upstream.url_template = sim.url_template();
                 if let Some(hook) = self.with_sim {
                     hook(&mut config, &sim);
@@ -238,20 +232,6 @@ impl Launch {
         };
         Ok(dev)
     }
-}
-
-async fn start_sim(cfg: SimConfig, listen: &[String]) -> Result<SimHandle, DevError> {
-    let mut listeners = Vec::new();
-    for (i, addr) in listen.iter().enumerate() {
-        let l = TcpListener::bind(addr)
-            .await
-            .map_err(|source| DevError::SimBind {
-                addr: addr.clone(),
-                source,
-            })?;
-        listeners.push((format!("exit-{}", i + 1), l));
-    }
-    Ok(asa_sim::start(cfg, listeners).await?)
 }
 
 /// `http://HOST:PORT` from a shared simulator's URL (a trailing `/` is dropped).

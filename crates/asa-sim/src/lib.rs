@@ -70,7 +70,7 @@ pub use config::{FaultRates, Latency, SimConfig, DEFAULT_PAGE_BYTES};
 pub use faults::{Fault, HUGE_PAGE_BYTES, REDIRECT_TARGET};
 pub use fingerprint::ClientFingerprint;
 pub use log::RequestRecord;
-pub use sim::{start, start_local, SimError, SimHandle};
+pub use sim::{start, start_local, start_on, SimError, SimHandle};
 pub use truth::{
     product_truth, search_truth, ProductTruth, SearchResultTruth, SearchTruth, VariationTruth,
 };

@@ -25,6 +25,11 @@ pub enum SimError {
     },
     #[error("cannot bind the simulator listener: {0}")]
     Bind(std::io::Error),
+    #[error("the simulator cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("a simulator needs at least one listener")]
     NoListener,
     #[error("no exit named {0}")]
@@ -124,12 +129,26 @@ pub async fn start(
     Ok(handle)
 }
 
+/// Starts a simulator listening on each of `addrs`, the exits `exit-1`, `exit-2`, ... in
+/// that order (the first is the upstream; each also works as an HTTP proxy).
+pub async fn start_on<A: AsRef<str>>(cfg: SimConfig, addrs: &[A]) -> Result<SimHandle, SimError> {
+    let mut listeners = Vec::with_capacity(addrs.len());
+    for (i, addr) in addrs.iter().enumerate() {
+        let addr = addr.as_ref();
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| SimError::Listen {
+                addr: addr.to_string(),
+                source,
+            })?;
+        listeners.push((format!("exit-{}", i + 1), listener));
+    }
+    start(cfg, listeners).await
+}
+
 /// Starts a simulator on one `127.0.0.1:0` listener, exit id `exit-1`.
 pub async fn start_local(cfg: SimConfig) -> Result<SimHandle, SimError> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(SimError::Bind)?;
-    start(cfg, vec![("exit-1".to_string(), listener)]).await
+    start_on(cfg, &["127.0.0.1:0"]).await
 }
 
 async fn accept_loop(

@@ -36,11 +36,7 @@ impl Judge for SimJudge {
 
 /// The child: a TLS simulator with a bot manager, its exits and certificate on stdout.
 async fn run_sim() {
-    let mut listeners = Vec::new();
-    for i in 1..=EXITS {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        listeners.push((format!("exit-{i}"), l));
-    }
+    let exits = vec!["127.0.0.1:0"; EXITS];
     let cfg = asa_sim::SimConfig {
         tls: true,
         page_bytes: 200_000,
@@ -55,7 +51,7 @@ async fn run_sim() {
         log_capacity: 10,
         ..asa_sim::SimConfig::default()
     };
-    let sim = asa_sim::start(cfg, listeners).await.unwrap();
+    let sim = asa_sim::start_on(cfg, &exits).await.unwrap();
     let mut out = std::io::stdout().lock();
     for (id, addr) in sim.addrs() {
         writeln!(out, "exit {id} {addr}").unwrap();

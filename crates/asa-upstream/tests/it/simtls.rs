@@ -5,7 +5,6 @@ use asa_sim::{BotManager, RequestRecord, SimConfig, SimHandle};
 use asa_upstream::{Engine, Judge, Outcome, UpstreamConfig, Verdict};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 
 /// Reads the simulator's pages: its robot check is a challenge, anything else a page.
 pub struct SimJudge;
@@ -30,18 +29,14 @@ pub fn judge() -> Arc<SimJudge> {
 
 /// A TLS simulator on `exits` listeners (`exit-1`, ...), with small pages.
 pub async fn sim(exits: usize, bot: Option<BotManager>) -> SimHandle {
-    let mut listeners = Vec::new();
-    for i in 1..=exits {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        listeners.push((format!("exit-{i}"), l));
-    }
+    let exits = vec!["127.0.0.1:0"; exits];
     let cfg = SimConfig {
         tls: true,
         bot_manager: bot,
         page_bytes: 20_000,
         ..SimConfig::default()
     };
-    asa_sim::start(cfg, listeners).await.unwrap()
+    asa_sim::start_on(cfg, &exits).await.unwrap()
 }
 
 /// An upstream on `engine` that reaches the simulator over TLS and trusts its
