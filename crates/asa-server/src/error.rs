@@ -81,6 +81,13 @@ impl Envelope {
             retryable: e.code.retryable(),
         }
     }
+
+    /// The envelope as a JSON value, for an error kept or shown rather than written as a
+    /// response (a batch item's stored error, the playground's answer).
+    pub fn json(e: &ApiError, request_id: &str, docs_base: &str) -> serde_json::Value {
+        serde_json::to_value(Envelope::new(e, request_id, docs_base))
+            .unwrap_or(serde_json::Value::Null)
+    }
 }
 
 impl IntoResponse for ApiError {

@@ -169,7 +169,7 @@ async fn run_item(state: &AppState, item: ClaimedItem) {
             ok: false,
             http_status: status,
             data: None,
-            error: Some(envelope(state, &e, &item.request_id)),
+            error: Some(Envelope::json(&e, &item.request_id, &state.docs_base)),
             duration_ms: elapsed.as_millis() as i64,
             reservations: kept.clone(),
         },
@@ -200,7 +200,7 @@ async fn run_item(state: &AppState, item: ClaimedItem) {
                 ok: false,
                 http_status: e.code.status(),
                 data: None,
-                error: Some(envelope(state, &e, &item.request_id)),
+                error: Some(Envelope::json(&e, &item.request_id, &state.docs_base)),
                 duration_ms: elapsed.as_millis() as i64,
                 reservations: kept,
             };
@@ -235,9 +235,4 @@ async fn run_item(state: &AppState, item: ClaimedItem) {
             info: ctx.info,
         },
     );
-}
-
-fn envelope(state: &AppState, e: &ApiError, request_id: &str) -> serde_json::Value {
-    serde_json::to_value(Envelope::new(e, request_id, &state.docs_base))
-        .unwrap_or(serde_json::Value::Null)
 }

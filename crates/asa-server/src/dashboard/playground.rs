@@ -130,8 +130,7 @@ async fn run(state: &AppState, s: &AccountSession, p: &Params) -> Result<Ran, St
     );
     let body = match answer {
         Ok((_, body)) => body,
-        Err(e) => serde_json::to_value(Envelope::new(&e, &id.0, &state.docs_base()))
-            .map_err(|e| e.to_string())?,
+        Err(e) => Envelope::json(&e, &id.0, &state.docs_base),
     };
     // The same trace and figures as the call over HTTP leaves.
     record::record(

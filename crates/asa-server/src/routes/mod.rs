@@ -53,11 +53,6 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
     envelope::wrap(routes, state)
 }
 
-/// The OpenAPI document of the API, as `/openapi.json` serves it.
-pub fn document() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
-}
-
 /// The codes any authenticated route can answer with.
 const COMMON: &[ErrorCode] = &[
     ErrorCode::InvalidParams,
