@@ -269,9 +269,7 @@ impl SqlStore {
         cost: i64,
         ttl: Duration,
     ) -> Result<Reservation, ReserveError> {
-        if cost <= 0 {
-            return Err(StoreError::InvalidArgument("cost must be > 0".into()).into());
-        }
+        // `cost > 0` was checked by `reserve_grouped`, the one way in, before queueing.
         let now = self.now();
         let expires_at = from_ms(to_ms(now).saturating_add(duration_ms(ttl)))?;
         let mut w = self.begin_write().await?;
