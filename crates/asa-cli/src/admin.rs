@@ -5,7 +5,7 @@
 //! credit amounts, auto-top-up settings) are the store's, so they hold for every caller.
 
 use anyhow::Context;
-use asa_model::KeyKind;
+use asa_model::{AccountId, Credits, KeyId, KeyKind, RequestId};
 use asa_server::Config;
 use asa_store::{AutoTopup, NewAccount, Store, TraceFilter};
 use clap::Subcommand;
@@ -43,11 +43,11 @@ pub enum AdminCommand {
     #[command(subcommand)]
     Failures(FailuresCommand),
     /// Print one request's trace (any account).
-    Trace { request_id: String },
+    Trace { request_id: RequestId },
     /// List traces, newest first.
     Traces {
         #[arg(long)]
-        account: Option<String>,
+        account: Option<AccountId>,
         /// How far back, e.g. `1h`, `2d`.
         #[arg(long)]
         since: Option<String>,
@@ -70,12 +70,12 @@ pub enum AccountCommand {
         name: Option<String>,
     },
     Show {
-        id: String,
+        id: AccountId,
     },
     List,
     /// Turn auto-top-up on (all three values) or off (`--off`).
     SetAutoTopup {
-        id: String,
+        id: AccountId,
         #[arg(long, required_unless_present = "off")]
         threshold: Option<i64>,
         #[arg(long, required_unless_present = "off")]
@@ -91,23 +91,23 @@ pub enum AccountCommand {
 pub enum KeyCommand {
     Create {
         #[arg(long)]
-        account: String,
+        account: AccountId,
         /// A sandbox key (`asa_test_`): served by the simulator, never billed.
         #[arg(long)]
         test: bool,
     },
     Rotate {
-        key_id: String,
+        key_id: KeyId,
         /// Keep the old key working this long, e.g. `1h`.
         #[arg(long)]
         grace: Option<String>,
     },
     Revoke {
-        key_id: String,
+        key_id: KeyId,
     },
     List {
         #[arg(long)]
-        account: String,
+        account: AccountId,
     },
 }
 
@@ -115,7 +115,7 @@ pub enum KeyCommand {
 pub enum CreditsCommand {
     Add {
         #[arg(long)]
-        account: String,
+        account: AccountId,
         amount: i64,
     },
 }
@@ -237,13 +237,13 @@ async fn execute(
                 .create_account(NewAccount {
                     plan,
                     name,
-                    credits,
+                    credits: Credits(credits),
                 })
                 .await?;
             print(
                 j,
                 json!({"id": a.id, "plan": a.plan, "name": a.name, "balance": a.balance}),
-                a.id.clone(),
+                a.id.to_string(),
             );
         }
         AdminCommand::Account(AccountCommand::Show { id }) => {
@@ -286,9 +286,9 @@ async fn execute(
             // clap holds either all three values or `--off`.
             let setting = match (threshold, amount, monthly_cap) {
                 (Some(threshold), Some(amount), Some(monthly_cap)) if !off => Some(AutoTopup {
-                    threshold,
-                    amount,
-                    monthly_cap,
+                    threshold: Credits(threshold),
+                    amount: Credits(amount),
+                    monthly_cap: Credits(monthly_cap),
                 }),
                 _ => None,
             };
@@ -360,7 +360,9 @@ async fn execute(
             print(j, json!({"id": account, "keys": keys}), text);
         }
         AdminCommand::Credits(CreditsCommand::Add { account, amount }) => {
-            let balance = store.add_credits(&account, amount, "admin top-up").await?;
+            let balance = store
+                .add_credits(&account, Credits(amount), "admin top-up")
+                .await?;
             print(
                 j,
                 json!({"id": account, "balance": balance}),

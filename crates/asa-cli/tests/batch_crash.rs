@@ -6,13 +6,14 @@
 
 mod support;
 
+use asa_model::{AccountId, Credits, RequestId};
 use asa_store::batch::BatchStatus;
 use asa_store::{LedgerKind, Store};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use support::{live_account, start_node, Shared};
+use support::{credits, live_account, start_node, wait_reserved, Shared};
 
 const COST: i64 = 5;
 const ITEMS: usize = 120;
@@ -69,12 +70,15 @@ async fn batch_survives(shared: Shared) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let in_flight = store.account(&account_id).await.unwrap().unwrap().reserved;
+    let in_flight = credits(&store, &account_id).await.1;
     drop(node); // SIGKILL
     let (at_kill, status) = processed(&store, &id).await;
     assert_eq!(status, BatchStatus::Running);
     assert!((at_kill as usize) < ITEMS, "killed mid-batch");
-    assert!(in_flight > 0, "items were in flight when the node died");
+    assert!(
+        in_flight > Credits(0),
+        "items were in flight when the node died"
+    );
 
     // Restarted on the same store: it takes the dead node's items once their leases lapse.
     let node = start_node(&shared, &sim, NODE);
@@ -92,19 +96,12 @@ async fn batch_survives(shared: Shared) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // The dead runs' reservations expire with the sweeper.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while store.account(&account_id).await.unwrap().unwrap().reserved != 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "reservations stay held"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_reserved(&store, &account_id, 0, Duration::from_secs(30)).await;
 
     let batch = store.batch(&id, None).await.unwrap().unwrap();
     assert_eq!(batch.status, BatchStatus::Complete);
     let items = store.batch_items(&id, 0, ITEMS as u32).await.unwrap();
-    let ok: HashSet<String> = items
+    let ok: HashSet<RequestId> = items
         .iter()
         .filter(|i| i.http_status == Some(200))
         .map(|i| i.request_id.clone().unwrap())
@@ -118,13 +115,16 @@ async fn batch_survives(shared: Shared) {
     assert_eq!(batch.failure_count as usize, ITEMS / 10);
     for i in items.iter().filter(|i| i.http_status != Some(200)) {
         assert_eq!(i.error.as_ref().unwrap()["error"], "product_not_found");
-        assert_eq!(i.credits_charged, 0);
+        assert_eq!(i.credits_charged, Credits(0));
     }
 
-    let entries = store.ledger(&account_id, 100_000).await.unwrap();
-    let mut charges: HashMap<String, usize> = HashMap::new();
+    let entries = store
+        .ledger(&AccountId::from(account_id.clone()), 100_000)
+        .await
+        .unwrap();
+    let mut charges: HashMap<RequestId, usize> = HashMap::new();
     let mut expired = 0;
-    let mut charged = 0;
+    let mut charged = Credits::ZERO;
     for e in &entries {
         match e.kind {
             LedgerKind::Charge => {
@@ -136,19 +136,21 @@ async fn batch_survives(shared: Shared) {
         }
     }
     assert!(charges.values().all(|n| *n == 1), "a request charged twice");
-    let charged_ids: HashSet<String> = charges.into_keys().collect();
+    let charged_ids: HashSet<RequestId> = charges.into_keys().collect();
     assert_eq!(
         charged_ids, ok,
         "charged exactly the delivered items, by their request ids"
     );
-    assert_eq!(charged, COST * ok.len() as i64);
+    assert_eq!(charged, Credits(COST * ok.len() as i64));
     assert_eq!(batch.credits_charged, charged);
     assert!(
         expired > 0,
         "the dead node's runs held reservations that expired"
     );
-    let after = store.account(&account_id).await.unwrap().unwrap();
-    assert_eq!((after.balance, after.reserved), (initial - charged, 0));
+    assert_eq!(
+        credits(&store, &account_id).await,
+        (Credits(initial) - charged, Credits(0))
+    );
     drop(node);
     shared.finish().await;
 }

@@ -13,12 +13,13 @@
 
 mod support;
 
+use asa_model::{AccountId, Credits};
 use asa_store::LedgerKind;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::{live_account, start_node, wait_reserved, Shared};
+use support::{credits, live_account, start_node, wait_reserved, Shared};
 
 const COST: i64 = 5;
 /// Clients asking at once: each keeps one request in flight.
@@ -120,21 +121,27 @@ async fn killed_mid_group(shared: Shared) {
 
     let delivered: Vec<String> = delivered.lock().unwrap().clone();
     let delivered: HashSet<&str> = delivered.iter().map(String::as_str).collect();
-    let entries = store.ledger(&account_id, 1_000_000).await.unwrap();
+    let entries = store
+        .ledger(&AccountId::from(account_id.clone()), 1_000_000)
+        .await
+        .unwrap();
     let mut reserved = HashSet::new();
     // Settlements per request id, oldest first (the ledger lists the newest first).
     let mut settled: HashMap<&str, Vec<LedgerKind>> = HashMap::new();
-    let mut charged_sum = 0;
+    let mut charged_sum = Credits::ZERO;
     for e in entries.iter().rev() {
-        assert!(e.balance_after >= 0 && e.reserved_after >= 0, "{e:?}");
+        assert!(
+            e.balance_after >= Credits(0) && e.reserved_after >= Credits(0),
+            "{e:?}"
+        );
         let rid = e.request_id.as_deref();
         match e.kind {
             LedgerKind::Reserve => {
-                assert_eq!(e.amount, COST, "{e:?}");
+                assert_eq!(e.amount, Credits(COST), "{e:?}");
                 assert!(reserved.insert(rid.unwrap()), "{e:?}")
             }
             LedgerKind::Charge | LedgerKind::Release | LedgerKind::Expire => {
-                assert_eq!(e.amount, COST, "{e:?}");
+                assert_eq!(e.amount, Credits(COST), "{e:?}");
                 if e.kind == LedgerKind::Charge {
                     charged_sum += e.amount;
                 }
@@ -177,11 +184,11 @@ async fn killed_mid_group(shared: Shared) {
         unread <= CLIENTS * ROUNDS,
         "{unread} charged without their answer arriving: more than were in flight"
     );
-    let after = store.account(&account_id).await.unwrap().unwrap();
-    assert_eq!(after.reserved, 0);
+    let (balance, reserved) = credits(&store, &account_id).await;
+    assert_eq!(reserved, Credits(0));
     assert_eq!(
-        after.balance + charged_sum,
-        initial,
+        balance + charged_sum,
+        Credits(initial),
         "credits are conserved"
     );
     eprintln!(

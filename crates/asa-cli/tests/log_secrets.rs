@@ -6,7 +6,7 @@
 
 mod support;
 
-use asa_model::KeyKind;
+use asa_model::{Credits, KeyKind};
 use asa_store::NewAccount;
 use support::{start_node_logging, Shared};
 
@@ -24,7 +24,7 @@ async fn keys_never_reach_the_log() {
         .create_account(NewAccount {
             plan: "vibe".into(),
             name: None,
-            credits: 1000,
+            credits: Credits(1000),
         })
         .await
         .unwrap();

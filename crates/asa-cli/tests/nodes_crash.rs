@@ -8,10 +8,11 @@
 
 mod support;
 
+use asa_model::{AccountId, Credits};
 use asa_store::LedgerKind;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
-use support::{live_account, reserved, start_node, wait_reserved, Shared};
+use support::{credits, live_account, reserved, start_node, wait_reserved, Shared};
 
 const COST: i64 = 5;
 /// Requests in flight (waiting 2 s for the simulator) when the node dies.
@@ -118,12 +119,18 @@ async fn crash(shared: Shared, survivor: bool) {
     delivered.extend(fast_batch(&client, &node.base, &key, "CRSB", 10).await);
     wait_reserved(&store, &account_id, 0, Duration::from_secs(20)).await;
 
-    let entries = store.ledger(&account_id, 10_000).await.unwrap();
+    let entries = store
+        .ledger(&AccountId::from(account_id.clone()), 10_000)
+        .await
+        .unwrap();
     let mut settled: HashMap<&str, Vec<LedgerKind>> = HashMap::new();
     let mut reserved_ids = HashSet::new();
-    let mut sums: HashMap<LedgerKind, i64> = HashMap::new();
+    let mut sums: HashMap<LedgerKind, Credits> = HashMap::new();
     for e in &entries {
-        assert!(e.balance_after >= 0 && e.reserved_after >= 0, "{e:?}");
+        assert!(
+            e.balance_after >= Credits(0) && e.reserved_after >= Credits(0),
+            "{e:?}"
+        );
         *sums.entry(e.kind).or_default() += e.amount;
         let rid = e.request_id.as_deref();
         match e.kind {
@@ -155,11 +162,14 @@ async fn crash(shared: Shared, survivor: bool) {
     assert_eq!(charged, delivered, "charged exactly the delivered 2xx");
     assert_eq!(of(&[LedgerKind::Expire]).len(), IN_FLIGHT);
     assert!(of(&[LedgerKind::Release]).is_empty());
-    let sum = |k| sums.get(&k).copied().unwrap_or(0);
-    assert_eq!(sum(LedgerKind::Charge), COST * delivered.len() as i64);
-    let after = store.account(&account_id).await.unwrap().unwrap();
-    assert_eq!(after.reserved, 0);
-    assert_eq!(after.balance + sum(LedgerKind::Charge), initial);
+    let sum = |k| sums.get(&k).copied().unwrap_or_default();
+    assert_eq!(
+        sum(LedgerKind::Charge),
+        Credits(COST * delivered.len() as i64)
+    );
+    let (balance, reserved) = credits(&store, &account_id).await;
+    assert_eq!(reserved, Credits(0));
+    assert_eq!(balance + sum(LedgerKind::Charge), Credits(initial));
     drop((node, other));
     shared.finish().await;
 }

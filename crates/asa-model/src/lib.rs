@@ -8,6 +8,8 @@
 //! - [`params`]: `SortBy`, `Country`, and other request parameter types.
 //! - [`product`]: the product and search bodies of the API.
 //! - [`key`]: the API key format and its short prefix.
+//! - [`ids`]: `AccountId`, `KeyId`, `RequestId` and `Credits`, so one is never passed for
+//!   another.
 //! - [`error`]: the error catalog, the single source of truth for codes, statuses and
 //!   retry advice.
 //! - [`webhook`]: the webhook signature the server signs with and the SDKs verify.
@@ -17,6 +19,7 @@
 
 pub mod asin;
 pub mod error;
+pub mod ids;
 pub mod key;
 pub mod marketplace;
 pub mod params;
@@ -25,6 +28,7 @@ pub mod webhook;
 
 pub use asin::{Asin, AsinError, ProductQuery};
 pub use error::{ErrorCode, RetryAdvice};
+pub use ids::{AccountId, Credits, KeyId, RequestId};
 pub use key::{ApiKey, KeyKind};
 pub use marketplace::{Marketplace, NumberLocale};
 pub use params::{Country, SortBy};

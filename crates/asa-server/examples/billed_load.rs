@@ -19,7 +19,7 @@
 //! `DATABASE_URL` is set). `ASA_BENCH_SECONDS` (default 5), `ASA_BENCH_CLIENTS`
 //! (default 32) and `ASA_BENCH_ASINS` change the run.
 
-use asa_model::KeyKind;
+use asa_model::{AccountId, Credits, KeyKind};
 use asa_server::config::{Countries, CountryKeyword, PlanConfig};
 use asa_server::dev::{Dev, Launch};
 use asa_server::Config;
@@ -88,7 +88,7 @@ async fn setup(database_url: &str, schema: Option<String>, page_bytes: usize) ->
         .create_account(NewAccount {
             plan: "bench".into(),
             name: None,
-            credits: 1_000_000_000,
+            credits: Credits(1_000_000_000),
         })
         .await
         .unwrap();
@@ -96,7 +96,7 @@ async fn setup(database_url: &str, schema: Option<String>, page_bytes: usize) ->
     Bench {
         base,
         store,
-        account_id: account.id,
+        account_id: account.id.into_string(),
         key: key.expose().to_string(),
         clients,
         _dev: dev,
@@ -238,7 +238,7 @@ async fn batch_phase(b: &Bench) -> (f64, usize) {
 
 async fn charged(b: &Bench) -> usize {
     b.store
-        .ledger(&b.account_id, u32::MAX)
+        .ledger(&AccountId::from(b.account_id.clone()), u32::MAX)
         .await
         .unwrap()
         .iter()

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::routes;
 use crate::state::{AppState, Inner, Sandbox};
 use crate::traces::TraceSink;
-use asa_model::KeyKind;
+use asa_model::{Credits, KeyKind};
 use asa_store::{NewAccount, Store};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -243,7 +243,7 @@ async fn bootstrap_sandbox(store: &dyn Store) -> Result<Option<String>, StartErr
         .create_account(NewAccount {
             plan: "free".into(),
             name: Some("sandbox".into()),
-            credits: 0,
+            credits: Credits(0),
         })
         .await?;
     let (_, key) = store.create_key(&account.id, KeyKind::Test).await?;

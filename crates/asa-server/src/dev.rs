@@ -18,7 +18,7 @@
 use crate::app::{Application, StartError};
 use crate::config::Config;
 use crate::state::AppState;
-use asa_model::KeyKind;
+use asa_model::{Credits, KeyKind};
 use asa_sim::{SimConfig, SimHandle};
 use asa_store::{NewAccount, Store};
 use std::net::SocketAddr;
@@ -247,8 +247,8 @@ fn shared_base(url: &str) -> Result<String, DevError> {
 /// A live account with one key, made as `asa admin` makes them.
 #[derive(Debug, Clone)]
 pub struct LiveKey {
-    pub account_id: String,
-    pub key_id: String,
+    pub account_id: asa_model::AccountId,
+    pub key_id: asa_model::KeyId,
     pub key: String,
 }
 
@@ -329,7 +329,7 @@ impl Dev {
             .create_account(NewAccount {
                 plan: plan.into(),
                 name: None,
-                credits,
+                credits: Credits(credits),
             })
             .await?;
         let (record, key) = store.create_key(&account.id, KeyKind::Live).await?;

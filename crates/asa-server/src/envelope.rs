@@ -5,7 +5,7 @@
 
 use crate::error::{ApiError, Envelope};
 use crate::state::AppState;
-use asa_model::ErrorCode;
+use asa_model::{Credits, ErrorCode, RequestId};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue};
@@ -21,29 +21,18 @@ use tracing::Instrument;
 /// lookup on megabytes of padding.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-/// `req_` + 12 lowercase hex characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(pub String);
-
-impl RequestId {
-    pub fn new() -> RequestId {
-        RequestId(format!(
-            "req_{:012x}",
-            rand::random::<u64>() & 0xffff_ffff_ffff
-        ))
-    }
-}
-
-impl Default for RequestId {
-    fn default() -> Self {
-        RequestId::new()
-    }
+/// A new request's id: `req_` + 12 random lowercase hex characters.
+pub fn new_request_id() -> RequestId {
+    RequestId::new(format!(
+        "req_{:012x}",
+        rand::random::<u64>() & 0xffff_ffff_ffff
+    ))
 }
 
 /// What a handler knows about its answer, for the `Asa-*` headers.
 #[derive(Debug, Clone, Default)]
 pub struct ResponseMeta {
-    pub cost: u64,
+    pub cost: Credits,
     pub attempts: Option<u32>,
     pub source_status: Option<u16>,
     pub resolved_url: Option<String>,
@@ -57,9 +46,9 @@ pub async fn request_envelope(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let id = RequestId::new();
+    let id = new_request_id();
     req.extensions_mut().insert(id.clone());
-    let span = tracing::info_span!("request", request_id = %id.0, method = %req.method(), path = %req.uri().path());
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
     let query_len = req.uri().query().map_or(0, str::len);
     let max_query = state.config.max_query_bytes;
     let header_len: usize = req
@@ -110,7 +99,7 @@ pub async fn request_envelope(
         } else {
             tracing::info!(code = %e.code, "request refused");
         }
-        let body = Envelope::new(e, &id.0, &state.docs_base());
+        let body = Envelope::new(e, &id, &state.docs_base());
         let status = res.status();
         let mut headers = std::mem::take(res.headers_mut());
         res = (status, axum::Json(body)).into_response();
@@ -120,7 +109,7 @@ pub async fn request_envelope(
     }
     let success = res.status().is_success();
     let retry_after = error.as_ref().and_then(|e| e.retry_after);
-    for (name, value) in headers(&id.0, success, retry_after, meta) {
+    for (name, value) in headers(&id, success, retry_after, meta) {
         set(&mut res, name, value);
     }
     res
@@ -130,12 +119,12 @@ pub async fn request_envelope(
 /// (0 unless it is a 2xx: whatever a handler claimed, an error costs nothing),
 /// `Retry-After`, and the `Asa-*` facts of its fetches.
 pub fn headers(
-    request_id: &str,
+    request_id: &RequestId,
     success: bool,
     retry_after: Option<u64>,
     meta: ResponseMeta,
 ) -> Vec<(&'static str, String)> {
-    let cost = if success { meta.cost } else { 0 };
+    let cost = if success { meta.cost } else { Credits::ZERO };
     let mut out = vec![
         ("x-request-id", request_id.to_string()),
         ("asa-cost", cost.to_string()),

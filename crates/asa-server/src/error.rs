@@ -3,6 +3,7 @@
 //! which alone knows the request id and the docs base.
 
 use asa_model::ErrorCode;
+use asa_model::RequestId;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -72,7 +73,7 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    pub fn new(e: &ApiError, request_id: &str, docs_base: &str) -> Envelope {
+    pub fn new(e: &ApiError, request_id: &RequestId, docs_base: &str) -> Envelope {
         Envelope {
             error: e.code,
             message: e.message.clone(),
@@ -84,7 +85,7 @@ impl Envelope {
 
     /// The envelope as a JSON value, for an error kept or shown rather than written as a
     /// response (a batch item's stored error, the playground's answer).
-    pub fn json(e: &ApiError, request_id: &str, docs_base: &str) -> serde_json::Value {
+    pub fn json(e: &ApiError, request_id: &RequestId, docs_base: &str) -> serde_json::Value {
         serde_json::to_value(Envelope::new(e, request_id, docs_base))
             .unwrap_or(serde_json::Value::Null)
     }

@@ -43,7 +43,7 @@ pub mod state;
 pub mod traces;
 
 /// Credits one product page or one search result page costs.
-pub const COST_PER_PAGE: i64 = 5;
+pub const COST_PER_PAGE: asa_model::Credits = asa_model::Credits(5);
 
 pub use app::Application;
 pub use config::Config;

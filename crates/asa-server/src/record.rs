@@ -1,10 +1,12 @@
 //! Every `/api/v1` request leaves a trace, refused ones included: this middleware builds
 //! it from what the request and its handler left behind and hands it to the sink.
 
-use crate::envelope::{RequestId, ResponseMeta};
+use crate::envelope::new_request_id;
+use crate::envelope::ResponseMeta;
 use crate::error::ApiError;
 use crate::params::RawQuery;
 use crate::state::AppState;
+use asa_model::{AccountId, Credits, RequestId};
 use asa_store::Trace;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -14,7 +16,7 @@ use std::time::Instant;
 /// What a handler adds to its trace beyond the request itself.
 #[derive(Debug, Clone, Default)]
 pub struct TraceInfo {
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     pub key_prefix: Option<String>,
     /// The upstream attempts (a JSON array).
     pub attempts: Option<serde_json::Value>,
@@ -39,7 +41,7 @@ pub async fn record_trace(State(state): State<AppState>, req: Request, next: Nex
         .extensions()
         .get::<RequestId>()
         .cloned()
-        .unwrap_or_default();
+        .unwrap_or_else(new_request_id);
     let endpoint = endpoint_name(req.uri().path());
     let mut params = RawQuery::parse(req.uri().query()).to_json();
     if let Some(rest) = req.uri().path().strip_prefix("/api/v1/requests/") {
@@ -59,14 +61,14 @@ pub async fn record_trace(State(state): State<AppState>, req: Request, next: Nex
     let charged = if res.status().is_success() {
         res.extensions()
             .get::<ResponseMeta>()
-            .map_or(0, |m| m.cost as i64)
+            .map_or(Credits::ZERO, |m| m.cost)
     } else {
-        0
+        Credits::ZERO
     };
     record(
         &state,
         Recorded {
-            request_id: request_id.0,
+            request_id,
             endpoint,
             params,
             status,
@@ -81,12 +83,12 @@ pub async fn record_trace(State(state): State<AppState>, req: Request, next: Nex
 
 /// One finished request, from the API or a batch worker.
 pub struct Recorded {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub endpoint: String,
     pub params: serde_json::Value,
     pub status: u16,
     pub code: Option<String>,
-    pub charged: i64,
+    pub charged: Credits,
     pub elapsed: std::time::Duration,
     pub info: TraceInfo,
 }
@@ -114,8 +116,8 @@ fn record_in(state: &AppState, r: Recorded) {
         vec![("endpoint", r.endpoint.clone())],
         r.elapsed,
     );
-    if r.charged > 0 {
-        m.count("asa_credits_charged_total", vec![], r.charged as u64);
+    if r.charged.is_positive() {
+        m.count("asa_credits_charged_total", vec![], r.charged.get() as u64);
     }
     if !state.config.record_traces {
         return;

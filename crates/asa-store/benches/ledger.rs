@@ -3,17 +3,18 @@
 //!
 //! `cargo bench -p asa-store` (set `ASA_BENCH_REQUESTS` to change the count per run).
 
+use asa_model::{AccountId, Credits, RequestId};
 use asa_store::{open_with, NewAccount, Store, StoreOptions};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const COST: i64 = 5;
 
-async fn account(store: &Arc<dyn Store>, requests: usize) -> String {
+async fn account(store: &Arc<dyn Store>, requests: usize) -> AccountId {
     let new = NewAccount {
         plan: "pro".into(),
         name: Some("bench".into()),
-        credits: COST * requests as i64,
+        credits: Credits(COST * requests as i64),
     };
     store.create_account(new).await.expect("account").id
 }
@@ -30,9 +31,9 @@ async fn run(store: &Arc<dyn Store>, requests: usize, workers: usize) -> f64 {
             let run_id = run_id.clone();
             tokio::spawn(async move {
                 for i in (w..requests).step_by(workers) {
-                    let request_id = format!("req_b{run_id}_{i}");
+                    let request_id = RequestId::from(format!("req_b{run_id}_{i}"));
                     let r = store
-                        .reserve(&acc, &request_id, COST, Duration::from_secs(60))
+                        .reserve(&acc, &request_id, Credits(COST), Duration::from_secs(60))
                         .await
                         .expect("reserve");
                     store.charge(&r).await.expect("charge");
@@ -47,7 +48,7 @@ async fn run(store: &Arc<dyn Store>, requests: usize, workers: usize) -> f64 {
     let a = store.account(&acc).await.expect("read").expect("account");
     assert_eq!(
         (a.balance, a.reserved),
-        (0, 0),
+        (Credits::ZERO, Credits::ZERO),
         "every credit billed exactly once"
     );
     rate

@@ -8,6 +8,7 @@
 //! item is never charged twice: a charge commits with the result that ends the item.
 
 use crate::types::Reservation;
+use asa_model::{AccountId, Credits, KeyId, RequestId};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -102,8 +103,8 @@ impl WebhookStatus {
 /// A batch to create. The items were validated by the caller.
 #[derive(Debug, Clone)]
 pub struct NewBatch {
-    pub account_id: String,
-    pub key_id: String,
+    pub account_id: AccountId,
+    pub key_id: KeyId,
     pub endpoint: BatchEndpoint,
     /// Each item's parameters, as the caller sent them (a JSON object each).
     pub items: Vec<serde_json::Value>,
@@ -112,26 +113,26 @@ pub struct NewBatch {
     /// A repeated creation with the same key returns the first batch.
     pub idempotency_key: Option<String>,
     /// The request that created it.
-    pub request_id: String,
+    pub request_id: RequestId,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
     pub id: String,
-    pub account_id: String,
-    pub key_id: String,
+    pub account_id: AccountId,
+    pub key_id: KeyId,
     pub endpoint: BatchEndpoint,
     pub status: BatchStatus,
     pub total_count: u32,
     pub processed_count: u32,
     pub success_count: u32,
     pub failure_count: u32,
-    pub credits_charged: i64,
+    pub credits_charged: Credits,
     pub webhook_url: Option<String>,
     /// The signing secret; the server shows it to the user once, at creation.
     pub webhook_secret: String,
     pub idempotency_key: Option<String>,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
@@ -181,13 +182,13 @@ pub struct BatchItem {
     pub input: serde_json::Value,
     pub state: ItemState,
     /// The request id of the run that produced the result (its trace's id).
-    pub request_id: Option<String>,
+    pub request_id: Option<RequestId>,
     pub http_status: Option<u16>,
     pub data: Option<serde_json::Value>,
     /// The error envelope of a failed item.
     pub error: Option<serde_json::Value>,
     pub duration_ms: Option<i64>,
-    pub credits_charged: i64,
+    pub credits_charged: Credits,
     pub finished_at: Option<DateTime<Utc>>,
 }
 
@@ -196,14 +197,14 @@ pub struct BatchItem {
 pub struct ClaimedItem {
     pub batch_id: String,
     pub index: u32,
-    pub account_id: String,
-    pub key_id: String,
+    pub account_id: AccountId,
+    pub key_id: KeyId,
     pub endpoint: BatchEndpoint,
     pub input: serde_json::Value,
     /// This claim's number: 1 for the first run, more after a worker died or requeued it.
     pub run: u32,
     /// The request id of this run: its reservations and trace are keyed by it.
-    pub request_id: String,
+    pub request_id: RequestId,
     pub lease_owner: String,
     pub lease_until: DateTime<Utc>,
 }
@@ -225,7 +226,7 @@ pub struct ItemResult {
 pub enum ItemSettled {
     /// Stored (and charged when ok). `batch_finished` is true when this was the last item.
     Stored {
-        credits_charged: i64,
+        credits_charged: Credits,
         batch_finished: bool,
     },
     /// The lease was no longer this worker's (it ran out and another took the item): nothing
@@ -240,7 +241,7 @@ pub enum ItemSettled {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DueWebhook {
     pub batch_id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub url: String,
     pub secret: String,
     /// Deliveries made before this one.
@@ -250,12 +251,12 @@ pub struct DueWebhook {
 /// The request id of an item's run: a pure function of the batch, the index and the run,
 /// so the worker and the store agree on it without storing it before the run starts, and
 /// every run has its own (a retaken item never reuses a dead run's reservation).
-pub fn item_request_id(batch_id: &str, index: u32, run: u32) -> String {
+pub fn item_request_id(batch_id: &str, index: u32, run: u32) -> RequestId {
     let mut h = Sha256::new();
     h.update(batch_id.as_bytes());
     h.update(index.to_be_bytes());
     h.update(run.to_be_bytes());
-    format!("req_{}", &hex::encode(h.finalize())[..12])
+    RequestId::new(format!("req_{}", &hex::encode(h.finalize())[..12]))
 }
 
 /// Delays before each webhook redelivery after a failed delivery: 1 min, 2 min, 5 min,

@@ -1,16 +1,18 @@
 //! Store errors. None of them carries a key's secret: keys are referred to by id only.
 
+use asa_model::{AccountId, KeyId, RequestId};
+
 /// Anything a store call can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
     #[error("account {account_id} already has {limit} active keys")]
-    TooManyKeys { account_id: String, limit: usize },
+    TooManyKeys { account_id: AccountId, limit: usize },
     #[error("key {key_id} is already revoked or rotated")]
-    KeyRevoked { key_id: String },
+    KeyRevoked { key_id: KeyId },
     #[error("request {request_id} already holds a reservation")]
-    DuplicateRequest { request_id: String },
+    DuplicateRequest { request_id: RequestId },
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     #[error("unsupported database url: {0}")]
@@ -24,10 +26,10 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub(crate) fn not_found(what: &'static str, id: &str) -> StoreError {
+    pub(crate) fn not_found(what: &'static str, id: impl AsRef<str>) -> StoreError {
         StoreError::NotFound {
             what,
-            id: id.to_string(),
+            id: id.as_ref().to_string(),
         }
     }
 }
@@ -38,7 +40,10 @@ pub enum ReserveError {
     /// The balance cannot cover the cost and auto-top-up is off, capped out or declined:
     /// the server answers `402 insufficient_credits`.
     #[error("insufficient credits: balance {balance}, cost {cost}")]
-    Insufficient { balance: i64, cost: i64 },
+    Insufficient {
+        balance: asa_model::Credits,
+        cost: asa_model::Credits,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

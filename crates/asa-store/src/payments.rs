@@ -1,18 +1,19 @@
 //! How auto-top-up gets paid. The store records an invoice line for every attempt, paid or
 //! failed; a [`Payments`] implementation only collects the money.
 
+use asa_model::{AccountId, Credits, RequestId};
 use async_trait::async_trait;
 
 /// One auto-top-up to collect.
 #[derive(Debug, Clone)]
 pub struct PaymentRequest<'a> {
-    pub account_id: &'a str,
+    pub account_id: &'a AccountId,
     /// Credits to add once the payment succeeds.
-    pub amount: i64,
+    pub amount: Credits,
     /// The invoice line's id: an idempotency key for the payment provider.
     pub invoice_id: &'a str,
     /// The request whose reservation triggered the top-up.
-    pub request_id: &'a str,
+    pub request_id: &'a RequestId,
 }
 
 /// Proof of a collected payment, stored on the invoice line.

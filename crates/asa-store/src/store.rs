@@ -5,7 +5,7 @@ use crate::error::{ReserveError, StoreError};
 use crate::session::DashboardSession;
 use crate::trace::{AccountActivity, CodeCount, LatencySummary, Trace, TraceFilter, Usage};
 use crate::types::*;
-use asa_model::{ApiKey, KeyKind};
+use asa_model::{AccountId, ApiKey, Credits, KeyId, KeyKind, RequestId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -17,43 +17,52 @@ pub trait Store: Send + Sync {
     // ---- accounts ----
 
     async fn create_account(&self, new: NewAccount) -> Result<Account>;
-    async fn account(&self, id: &str) -> Result<Option<Account>>;
+    async fn account(&self, id: &AccountId) -> Result<Option<Account>>;
     /// Oldest first.
     async fn list_accounts(&self) -> Result<Vec<Account>>;
-    async fn set_plan(&self, id: &str, plan: &str, overrides: PlanOverrides) -> Result<()>;
+    async fn set_plan(&self, id: &AccountId, plan: &str, overrides: PlanOverrides) -> Result<()>;
 
     // ---- keys ----
 
     /// Makes a key; the returned [`ApiKey`] is the only time its secret exists outside the
     /// caller's hands. Fails with [`StoreError::TooManyKeys`] past
     /// [`crate::MAX_ACTIVE_KEYS`] active keys.
-    async fn create_key(&self, account_id: &str, kind: KeyKind) -> Result<(KeyRecord, ApiKey)>;
+    async fn create_key(
+        &self,
+        account_id: &AccountId,
+        kind: KeyKind,
+    ) -> Result<(KeyRecord, ApiKey)>;
     /// Looks the key up by short prefix and compares hashes in constant time.
     async fn authenticate(&self, key: &ApiKey) -> Result<KeyStatus>;
     /// Issues a new key of the same kind and revokes the old one now (`grace: None`) or
     /// when the grace period ends. Rotation is allowed even at the key limit.
     async fn rotate_key(
         &self,
-        key_id: &str,
+        key_id: &KeyId,
         grace: Option<Duration>,
     ) -> Result<(KeyRecord, ApiKey)>;
     /// Revokes now; revoking a key that is in a grace period ends the grace.
-    async fn revoke_key(&self, key_id: &str) -> Result<KeyRecord>;
-    async fn key(&self, key_id: &str) -> Result<Option<KeyRecord>>;
+    async fn revoke_key(&self, key_id: &KeyId) -> Result<KeyRecord>;
+    async fn key(&self, key_id: &KeyId) -> Result<Option<KeyRecord>>;
     /// Oldest first, revoked ones included.
-    async fn keys(&self, account_id: &str) -> Result<Vec<KeyRecord>>;
+    async fn keys(&self, account_id: &AccountId) -> Result<Vec<KeyRecord>>;
 
     // ---- credits ----
 
     /// Adds credits (a `top_up` entry) and returns the new balance.
-    async fn add_credits(&self, account_id: &str, amount: i64, note: &str) -> Result<i64>;
+    async fn add_credits(
+        &self,
+        account_id: &AccountId,
+        amount: Credits,
+        note: &str,
+    ) -> Result<Credits>;
     /// Moves `cost` from balance to reserved, never below zero, auto-topping-up first when
     /// the account has it on. A request id can be reserved once.
     async fn reserve(
         &self,
-        account_id: &str,
-        request_id: &str,
-        cost: i64,
+        account_id: &AccountId,
+        request_id: &RequestId,
+        cost: Credits,
         ttl: Duration,
     ) -> Result<Reservation, ReserveError>;
     /// Bills a reservation, exactly once per request id. See [`ChargeOutcome`] for what
@@ -65,11 +74,15 @@ pub trait Store: Send + Sync {
     /// Releases every reservation whose expiry is at or before `now` (its node died
     /// mid-request) as an `expire` entry; returns how many.
     async fn expire_reservations(&self, now: DateTime<Utc>) -> Result<u64>;
-    async fn set_auto_topup(&self, account_id: &str, auto_topup: Option<AutoTopup>) -> Result<()>;
+    async fn set_auto_topup(
+        &self,
+        account_id: &AccountId,
+        auto_topup: Option<AutoTopup>,
+    ) -> Result<()>;
     /// Credits added by auto-top-up in the current UTC month.
-    async fn auto_topup_this_month(&self, account_id: &str) -> Result<i64>;
+    async fn auto_topup_this_month(&self, account_id: &AccountId) -> Result<Credits>;
     /// Newest first.
-    async fn ledger(&self, account_id: &str, limit: u32) -> Result<Vec<LedgerEntry>>;
+    async fn ledger(&self, account_id: &AccountId, limit: u32) -> Result<Vec<LedgerEntry>>;
 
     // ---- traces and usage ----
 
@@ -77,21 +90,29 @@ pub trait Store: Send + Sync {
     async fn insert_traces(&self, batch: &[Trace]) -> Result<()>;
     /// With `Some(account)`, only that account's own trace is found: another account's
     /// trace is indistinguishable from a missing one.
-    async fn trace(&self, request_id: &str, account_id: Option<&str>) -> Result<Option<Trace>>;
+    async fn trace(
+        &self,
+        request_id: &RequestId,
+        account_id: Option<&AccountId>,
+    ) -> Result<Option<Trace>>;
     async fn traces(&self, filter: &TraceFilter) -> Result<Vec<Trace>>;
     /// Deletes traces created before `older_than`, `batch` rows per transaction; returns
     /// how many.
     async fn sweep_traces(&self, older_than: DateTime<Utc>, batch: u32) -> Result<u64>;
     /// Usage over the last `days` UTC days, today included, per day and key.
-    async fn usage(&self, account_id: &str, days: u32) -> Result<Usage>;
+    async fn usage(&self, account_id: &AccountId, days: u32) -> Result<Usage>;
     /// Error answers per UTC day and code over the last `days` days, today included; of one
     /// account, or of every account with `None`.
-    async fn errors_by_day(&self, account_id: Option<&str>, days: u32) -> Result<Vec<CodeCount>>;
+    async fn errors_by_day(
+        &self,
+        account_id: Option<&AccountId>,
+        days: u32,
+    ) -> Result<Vec<CodeCount>>;
     /// Success rate and latency percentiles of the requests since `since` (the newest
     /// [`LatencySummary::SAMPLE`]); of one account, or of every account with `None`.
     async fn latency_summary(
         &self,
-        account_id: Option<&str>,
+        account_id: Option<&AccountId>,
         since: DateTime<Utc>,
     ) -> Result<LatencySummary>;
     /// Requests, errors and credits per account since `since`, ordered by account id.
@@ -104,14 +125,14 @@ pub trait Store: Send + Sync {
     /// only here and in the browser's cookie.
     async fn create_session(
         &self,
-        account_id: Option<&str>,
-        key_id: Option<&str>,
+        account_id: Option<&AccountId>,
+        key_id: Option<&KeyId>,
         ttl: Duration,
     ) -> Result<(DashboardSession, String)>;
     /// The unexpired session a token opens.
     async fn session(&self, token: &str) -> Result<Option<DashboardSession>>;
     /// Moves a session to another key of its account (the user rotated the key it used).
-    async fn set_session_key(&self, session_id: &str, key_id: &str) -> Result<()>;
+    async fn set_session_key(&self, session_id: &str, key_id: &KeyId) -> Result<()>;
     async fn delete_session(&self, session_id: &str) -> Result<()>;
     /// Deletes sessions expired at `now`; returns how many.
     async fn sweep_sessions(&self, now: DateTime<Utc>) -> Result<u64>;
@@ -122,9 +143,9 @@ pub trait Store: Send + Sync {
     /// account, returns the first batch and `false` instead.
     async fn create_batch(&self, new: NewBatch) -> Result<(Batch, bool)>;
     /// With `Some(account)`, only that account's own batch is found.
-    async fn batch(&self, id: &str, account_id: Option<&str>) -> Result<Option<Batch>>;
+    async fn batch(&self, id: &str, account_id: Option<&AccountId>) -> Result<Option<Batch>>;
     /// Newest first.
-    async fn batches(&self, account_id: &str, limit: u32) -> Result<Vec<Batch>>;
+    async fn batches(&self, account_id: &AccountId, limit: u32) -> Result<Vec<Batch>>;
     /// Items in index order, results included.
     async fn batch_items(&self, batch_id: &str, offset: u32, limit: u32) -> Result<Vec<BatchItem>>;
     /// Takes up to `limit` ready items (queued and due, or running with a lapsed lease) for

@@ -1,15 +1,16 @@
 //! Request traces (what happened to `req_x`) and the usage figures derived from them.
 
+use asa_model::{AccountId, Credits, RequestId};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The stored trace of one request, success or error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub created_at: DateTime<Utc>,
     /// `None` for requests refused before a key was recognised.
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     pub key_prefix: Option<String>,
     /// e.g. `amazon.product`.
     pub endpoint: String,
@@ -17,7 +18,7 @@ pub struct Trace {
     pub params: serde_json::Value,
     pub status: u16,
     pub error_code: Option<String>,
-    pub credits_charged: i64,
+    pub credits_charged: Credits,
     pub latency_ms: i64,
     /// The upstream attempts, as `asa-upstream` records them (a JSON array).
     pub attempts: serde_json::Value,
@@ -39,7 +40,7 @@ impl Trace {
 /// Which traces to list, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TraceFilter {
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     pub key_prefix: Option<String>,
     pub since: Option<DateTime<Utc>>,
     /// Only traces created strictly before this: the next page of a newest-first list.
@@ -83,7 +84,7 @@ impl TraceFilter {
 pub struct UsageTotals {
     pub requests: i64,
     pub billed_requests: i64,
-    pub credits: i64,
+    pub credits: Credits,
 }
 
 impl UsageTotals {
@@ -198,10 +199,10 @@ impl LatencySummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountActivity {
     /// `None` for requests refused before a key was recognised.
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     pub requests: i64,
     pub errors: i64,
-    pub credits: i64,
+    pub credits: Credits,
 }
 
 #[cfg(test)]

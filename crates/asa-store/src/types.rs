@@ -1,7 +1,7 @@
 //! The store's domain records: accounts, keys, ledger entries and reservations.
 
 use crate::error::StoreError;
-use asa_model::KeyKind;
+use asa_model::{AccountId, Credits, KeyId, KeyKind, RequestId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct NewAccount {
     pub plan: String,
     pub name: Option<String>,
-    pub credits: i64,
+    pub credits: Credits,
 }
 
 /// Per-account limits for plans whose numbers are set per account (`custom`); `None`
@@ -25,9 +25,9 @@ pub struct PlanOverrides {
 /// `threshold`, add `amount` credits, at most `monthly_cap` credits per calendar month (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AutoTopup {
-    pub threshold: i64,
-    pub amount: i64,
-    pub monthly_cap: i64,
+    pub threshold: Credits,
+    pub amount: Credits,
+    pub monthly_cap: Credits,
 }
 
 impl AutoTopup {
@@ -35,7 +35,10 @@ impl AutoTopup {
     /// monthly cap that lets at least one top-up through (a cap below the amount would
     /// leave auto-top-up on yet never adding anything).
     pub fn check(&self) -> Result<(), StoreError> {
-        if self.amount <= 0 || self.threshold < 0 || self.monthly_cap < self.amount {
+        if !self.amount.is_positive()
+            || self.threshold < Credits::ZERO
+            || self.monthly_cap < self.amount
+        {
             return Err(StoreError::InvalidArgument(
                 "auto-top-up needs amount > 0, threshold >= 0 and monthly cap >= amount".into(),
             ));
@@ -47,15 +50,14 @@ impl AutoTopup {
 /// An account (workspace): credits, plan and keys belong to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Account {
-    /// `acc_` + 16 lowercase hex.
-    pub id: String,
+    pub id: AccountId,
     pub name: Option<String>,
     pub plan: String,
     pub overrides: PlanOverrides,
     /// Credits available for new reservations; never negative.
-    pub balance: i64,
+    pub balance: Credits,
     /// Credits held by reservations of requests in flight.
-    pub reserved: i64,
+    pub reserved: Credits,
     pub auto_topup: Option<AutoTopup>,
     pub created_at: DateTime<Utc>,
 }
@@ -70,9 +72,8 @@ pub enum KeyState {
 /// What the store keeps about a key: never the key itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeyRecord {
-    /// `key_` + 16 lowercase hex.
-    pub id: String,
-    pub account_id: String,
+    pub id: KeyId,
+    pub account_id: AccountId,
     pub kind: KeyKind,
     /// The 12 characters after `asa_live_` / `asa_test_`: safe to show.
     pub short_prefix: String,
@@ -83,7 +84,7 @@ pub struct KeyRecord {
     /// When the key stops authenticating: equal to `revoked_at`, or later by a grace period.
     pub expires_at: Option<DateTime<Utc>>,
     /// The key that replaced this one by rotation.
-    pub replaced_by: Option<String>,
+    pub replaced_by: Option<KeyId>,
     pub created_at: DateTime<Utc>,
     /// Updated at most once a minute per key, so it is accurate to about a minute.
     pub last_used_at: Option<DateTime<Utc>>,
@@ -147,12 +148,12 @@ impl LedgerKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LedgerEntry {
     pub id: i64,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub kind: LedgerKind,
-    pub amount: i64,
-    pub balance_after: i64,
-    pub reserved_after: i64,
-    pub request_id: Option<String>,
+    pub amount: Credits,
+    pub balance_after: Credits,
+    pub reserved_after: Credits,
+    pub request_id: Option<RequestId>,
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -160,12 +161,12 @@ pub struct LedgerEntry {
 /// Credits held for one request until it is charged, released or expires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reservation {
-    pub request_id: String,
-    pub account_id: String,
-    pub cost: i64,
+    pub request_id: RequestId,
+    pub account_id: AccountId,
+    pub cost: Credits,
     pub expires_at: DateTime<Utc>,
     /// The balance right after reserving (after any auto-top-up).
-    pub balance_after: i64,
+    pub balance_after: Credits,
 }
 
 /// What [`crate::Store::charge`] did.
@@ -173,7 +174,7 @@ pub struct Reservation {
 pub enum ChargeOutcome {
     /// Billed now. `late` is true when the reservation had expired and the cost was taken
     /// from the balance instead.
-    Charged { balance: i64, late: bool },
+    Charged { balance: Credits, late: bool },
     /// This request id was charged before; nothing changed (a replay).
     AlreadyCharged,
     /// Not billed: the caller must not deliver a 2xx for this request.
@@ -185,5 +186,5 @@ pub enum Refusal {
     /// The reservation was released: the request was settled as not billed.
     Released,
     /// The reservation expired and the balance can no longer cover the cost.
-    ExpiredInsufficient { balance: i64, cost: i64 },
+    ExpiredInsufficient { balance: Credits, cost: Credits },
 }

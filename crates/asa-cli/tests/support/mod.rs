@@ -7,7 +7,7 @@
 // Each test binary compiles this module and uses only part of it.
 #![allow(dead_code)]
 
-use asa_model::KeyKind;
+use asa_model::{AccountId, Credits, KeyKind};
 use asa_store::{NewAccount, Store};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -172,17 +172,24 @@ pub async fn live_account(store: &Arc<dyn Store>, credits: i64) -> (String, Stri
         .create_account(NewAccount {
             plan: "pro".into(),
             name: None,
-            credits,
+            credits: Credits(credits),
         })
         .await
         .unwrap();
     let (_, key) = store.create_key(&account.id, KeyKind::Live).await.unwrap();
-    (account.id, key.expose().to_string())
+    (account.id.into_string(), key.expose().to_string())
+}
+
+/// An account's (balance, reserved) as the store has them now.
+pub async fn credits(store: &Arc<dyn Store>, account_id: &str) -> (Credits, Credits) {
+    let account = AccountId::from(account_id);
+    let a = store.account(&account).await.unwrap().unwrap();
+    (a.balance, a.reserved)
 }
 
 /// The credits an account has reserved.
 pub async fn reserved(store: &Arc<dyn Store>, account_id: &str) -> i64 {
-    store.account(account_id).await.unwrap().unwrap().reserved
+    credits(store, account_id).await.1.get()
 }
 
 /// Waits until the account's reserved credits are `want`; fails after `within`.

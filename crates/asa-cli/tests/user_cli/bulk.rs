@@ -3,7 +3,7 @@
 //! follows the account's limits and 429s are waited out, never left unretried.
 
 use crate::harness::{bulk_plan, Server};
-use asa_model::KeyKind;
+use asa_model::{Credits, KeyKind};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 
@@ -120,12 +120,12 @@ async fn a_thousand_asins_with_faults_finish_with_correct_counts() {
         // The failure's request id pulls the server's own record of it.
         let t = s
             .store
-            .trace(rid, Some(&account))
+            .trace(&rid.into(), Some(&account.as_str().into()))
             .await
             .unwrap()
             .expect("trace");
         assert_eq!(t.error_code.as_deref(), f["error"].as_str(), "{input}");
-        assert_eq!(t.credits_charged, 0);
+        assert_eq!(t.credits_charged, Credits(0));
     }
     assert_eq!(seen.len(), 1000);
     for i in inputs.iter().filter(|i| i.starts_with("B0FLAKY2")) {

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use asa_model::KeyKind;
+use asa_model::{AccountId, Credits, KeyKind};
 use asa_server::config::{Countries, CountryKeyword, PlanConfig};
 use asa_server::dev::{Dev, Launch};
 use asa_server::Config;
@@ -62,16 +62,23 @@ impl Server {
             .create_account(NewAccount {
                 plan: plan.into(),
                 name: None,
-                credits,
+                credits: Credits(credits),
             })
             .await
             .unwrap();
         let (_, key) = self.store.create_key(&a.id, kind).await.unwrap();
-        (a.id, key.expose().to_string())
+        (a.id.into_string(), key.expose().to_string())
     }
 
     pub async fn balance(&self, account: &str) -> i64 {
-        self.store.account(account).await.unwrap().unwrap().balance
+        let account = AccountId::from(account);
+        self.store
+            .account(&account)
+            .await
+            .unwrap()
+            .unwrap()
+            .balance
+            .get()
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

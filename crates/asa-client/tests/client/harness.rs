@@ -97,14 +97,14 @@ impl Server {
                 .create_account(NewAccount {
                     plan,
                     name: None,
-                    credits,
+                    credits: asa_model::Credits(credits),
                 })
                 .await
                 .unwrap();
             let (rec, key) = store.create_key(&a.id, kind).await.unwrap();
             Holder {
-                account_id: a.id,
-                key_id: rec.id,
+                account_id: a.id.into_string(),
+                key_id: rec.id.into_string(),
                 key: key.expose().to_string(),
             }
         })
@@ -113,8 +113,8 @@ impl Server {
 
     pub async fn balance(&self, account_id: &str) -> i64 {
         let store = self.store.clone();
-        let id = account_id.to_string();
-        self.on_server(async move { store.account(&id).await.unwrap().unwrap().balance })
+        let id = asa_model::AccountId::from(account_id);
+        self.on_server(async move { store.account(&id).await.unwrap().unwrap().balance.get() })
             .await
     }
 

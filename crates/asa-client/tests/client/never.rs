@@ -105,7 +105,7 @@ async fn permanent_errors_are_never_retried() {
 
     // A rotated-out key: 401 revoked.
     let store = s.store.clone();
-    let key_id = vibe.key_id.clone();
+    let key_id = asa_model::KeyId::from(vibe.key_id.as_str());
     s.on_server(async move { store.revoke_key(&key_id).await.unwrap() })
         .await;
     let mut last = None;

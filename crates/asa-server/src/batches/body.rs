@@ -20,7 +20,8 @@ pub struct BatchBody {
     pub success_count: u32,
     pub failure_count: u32,
     /// Credits charged for the items delivered (each billed like its sync call).
-    pub credits_charged: i64,
+    #[schema(value_type = i64)]
+    pub credits_charged: asa_model::Credits,
     pub created_at: String,
     pub started_at: Option<String>,
     pub completed_at: Option<String>,

@@ -68,7 +68,7 @@ pub async fn payload(state: &AppState, batch_id: &str) -> Result<Vec<u8>, String
     let mut json = serde_json::to_value(body::with_results(&batch, &state.docs_base, &items))
         .map_err(|e| format!("encoding the batch: {e}"))?;
     json["event"] = BATCH_COMPLETED.into();
-    json["request_id"] = batch.request_id.clone().into();
+    json["request_id"] = batch.request_id.to_string().into();
     serde_json::to_vec(&json).map_err(|e| format!("encoding the batch: {e}"))
 }
 

@@ -8,12 +8,12 @@
 
 use super::create::item_params;
 use crate::auth::Caller;
-use crate::envelope::RequestId;
+use crate::envelope::new_request_id;
 use crate::error::{ApiError, Envelope};
 use crate::pipeline::{self, billing::Settlement, Ctx};
 use crate::record::{self, Recorded};
 use crate::state::AppState;
-use asa_model::ErrorCode;
+use asa_model::{Credits, ErrorCode};
 use asa_store::batch::{ClaimedItem, ItemResult, ItemSettled};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,7 +42,10 @@ pub async fn run(state: AppState) {
         tracing::info!("batch worker off on this node (batches.workers = 0)");
         return;
     }
-    let owner = format!("node_{}", RequestId::new().0.trim_start_matches("req_"));
+    let owner = format!(
+        "node_{}",
+        new_request_id().as_str().trim_start_matches("req_")
+    );
     tracing::info!(owner, slots, "batch worker started");
     let free = Arc::new(Semaphore::new(slots as usize));
     loop {
@@ -174,7 +177,7 @@ async fn run_item(state: &AppState, item: ClaimedItem) {
             reservations: kept.clone(),
         },
     };
-    let mut charged = 0;
+    let mut charged = Credits::ZERO;
     let mut final_status = (status, code);
     match state.store.complete_batch_item(&item, result).await {
         Ok(ItemSettled::Stored {

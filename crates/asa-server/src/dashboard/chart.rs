@@ -135,6 +135,7 @@ pub fn legend<'a>(codes: impl Iterator<Item = &'a String>) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use asa_model::Credits;
 
     #[test]
     fn every_day_gets_a_bar_and_errors_stack_by_code() {
@@ -144,7 +145,7 @@ mod tests {
             UsageTotals {
                 requests: 10,
                 billed_requests: 7,
-                credits: 35,
+                credits: Credits(35),
             },
         )];
         let errors = vec![

@@ -5,7 +5,7 @@
 use super::page::{self, notice, opt_time, time, Area};
 use super::session::{csrf_ok, AccountSession};
 use crate::state::AppState;
-use asa_model::{ApiKey, KeyKind};
+use asa_model::{ApiKey, KeyId, KeyKind};
 use asa_store::{KeyRecord, KeyState, StoreError};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -174,7 +174,7 @@ async fn own_key(
     if !csrf_ok(&s.session, csrf) {
         return Err(page::forbidden(Area::Account));
     }
-    match state.store.key(id).await {
+    match state.store.key(&KeyId::from(id)).await {
         Ok(Some(k)) if k.account_id == s.caller.account.id => Ok(k),
         Ok(_) => Err(page::not_found(Area::Account, "such key")),
         Err(e) => Err(page::store_failed(e)),

@@ -4,7 +4,7 @@
 use super::page::{self, notice, Area};
 use super::session::{cookie, csrf_ok, same_origin, set_cookie, ACCOUNT_COOKIE, OPERATOR_COOKIE};
 use crate::state::AppState;
-use asa_model::ApiKey;
+use asa_model::{AccountId, ApiKey, KeyId};
 use asa_store::KeyStatus;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -103,8 +103,8 @@ async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
     area: Area,
-    account_id: Option<&str>,
-    key_id: Option<&str>,
+    account_id: Option<&AccountId>,
+    key_id: Option<&KeyId>,
 ) -> Response {
     let ttl = state.config.dashboard.session_ttl;
     let token = match state.store.create_session(account_id, key_id, ttl).await {
@@ -154,7 +154,7 @@ pub async fn account_sign_in(
         Ok(KeyStatus::Unknown) => return refused("Unknown API key."),
         Err(e) => return page::store_failed(e),
     };
-    let account = Some(record.account_id.as_str());
+    let account = Some(&record.account_id);
     signed_in(&state, &headers, Area::Account, account, Some(&record.id)).await
 }
 

@@ -88,7 +88,7 @@ pub async fn show(
                             td.num { (int(a.balance)) } td.num { (int(a.reserved)) }
                             td.num { (int(act.map_or(0, |x| x.requests))) }
                             td.num { (percent(act.filter(|x| x.requests > 0).map(|x| x.errors as f64 / x.requests as f64))) }
-                            td.num { (int(act.map_or(0, |x| x.credits))) }
+                            td.num { (int(act.map_or(asa_model::Credits::ZERO, |x| x.credits))) }
                         }
                     }
                 }
@@ -154,7 +154,7 @@ pub async fn show(
 pub async fn trace(
     State(state): State<AppState>,
     s: OperatorSession,
-    Path(id): Path<String>,
+    Path(id): Path<asa_model::RequestId>,
 ) -> Response {
     state.traces.flush().await;
     let trace = match state.store.trace(&id, None).await {

@@ -199,7 +199,8 @@ pub fn opt_time(t: Option<DateTime<Utc>>) -> Markup {
 }
 
 /// 1234567 as `1,234,567`.
-pub fn int(n: i64) -> String {
+pub fn int(n: impl Into<i64>) -> String {
+    let n: i64 = n.into();
     let digits = n.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
     if n < 0 {

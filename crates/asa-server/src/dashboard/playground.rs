@@ -6,7 +6,7 @@
 
 use super::page::{self, json_block, notice, status_badge, Area};
 use super::session::{csrf_ok, AccountSession};
-use crate::envelope::{self, RequestId};
+use crate::envelope::{self, new_request_id};
 use crate::error::Envelope;
 use crate::params::RawQuery;
 use crate::pipeline::{self, billing::Settlement, Call, Ctx};
@@ -95,12 +95,12 @@ struct Ran {
     status: u16,
     headers: Vec<(String, String)>,
     body: serde_json::Value,
-    request_id: Option<String>,
+    request_id: Option<asa_model::RequestId>,
 }
 
 async fn run(state: &AppState, s: &AccountSession, p: &Params) -> Result<Ran, String> {
     let started = Instant::now();
-    let id = RequestId::new();
+    let id = new_request_id();
     let endpoint = if p.is_search() {
         BatchEndpoint::Search
     } else {
@@ -111,7 +111,7 @@ async fn run(state: &AppState, s: &AccountSession, p: &Params) -> Result<Ran, St
     let mut ctx = Ctx::default();
     ctx.name(&s.caller);
     let answer = match Call::parse(endpoint, &q) {
-        Ok(call) => pipeline::run(state, &s.caller, &id.0, &call, &mut ctx, &Settlement::Now).await,
+        Ok(call) => pipeline::run(state, &s.caller, &id, &call, &mut ctx, &Settlement::Now).await,
         Err(e) => Err(e),
     };
     let (status, success) = match &answer {
@@ -122,21 +122,25 @@ async fn run(state: &AppState, s: &AccountSession, p: &Params) -> Result<Ran, St
     let retry_after = answer.as_ref().err().and_then(|e| e.retry_after);
     let mut headers: Vec<(String, String)> =
         vec![("content-type".into(), "application/json".into())];
-    let charged = if success { ctx.meta.cost as i64 } else { 0 };
+    let charged = if success {
+        ctx.meta.cost
+    } else {
+        asa_model::Credits::ZERO
+    };
     headers.extend(
-        envelope::headers(&id.0, success, retry_after, ctx.meta)
+        envelope::headers(&id, success, retry_after, ctx.meta)
             .into_iter()
             .map(|(k, v)| (k.to_string(), v)),
     );
     let body = match answer {
         Ok((_, body)) => body,
-        Err(e) => Envelope::json(&e, &id.0, &state.docs_base),
+        Err(e) => Envelope::json(&e, &id, &state.docs_base),
     };
     // The same trace and figures as the call over HTTP leaves.
     record::record(
         state,
         Recorded {
-            request_id: id.0.clone(),
+            request_id: id.clone(),
             endpoint: endpoint.as_str().to_string(),
             params: q.to_json(),
             status,
@@ -150,14 +154,14 @@ async fn run(state: &AppState, s: &AccountSession, p: &Params) -> Result<Ran, St
     if shown > MAX_SHOWN_BYTES {
         return Err(format!(
             "the answer is {shown} bytes, more than the {MAX_SHOWN_BYTES} shown here; request {} is in your traces",
-            id.0
+            id
         ));
     }
     Ok(Ran {
         status,
         headers,
         body,
-        request_id: Some(id.0),
+        request_id: Some(id),
     })
 }
 

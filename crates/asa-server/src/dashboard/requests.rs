@@ -5,7 +5,7 @@
 use super::page::{self, int, json_block, status_badge, time, Area};
 use super::session::AccountSession;
 use crate::state::AppState;
-use asa_model::ErrorCode;
+use asa_model::{AccountId, ErrorCode, RequestId};
 use asa_store::{Outcome, Trace, TraceFilter};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -43,7 +43,7 @@ fn some(s: &str) -> Option<String> {
 }
 
 impl LogQuery {
-    fn filter(&self, account_id: Option<String>) -> TraceFilter {
+    fn filter(&self, account_id: Option<AccountId>) -> TraceFilter {
         TraceFilter {
             account_id,
             key_prefix: some(&self.key),
@@ -262,7 +262,7 @@ pub fn trace_view(t: &Trace, docs_base: &str) -> Markup {
 pub async fn show(
     State(state): State<AppState>,
     s: AccountSession,
-    Path(id): Path<String>,
+    Path(id): Path<RequestId>,
 ) -> Response {
     state.traces.flush().await;
     let trace = match state.store.trace(&id, Some(&s.caller.account.id)).await {

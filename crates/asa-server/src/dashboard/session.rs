@@ -127,7 +127,9 @@ impl FromRequestParts<AppState> for AccountSession {
             Ok(_) => return Err(SignInFirst(base, "expired").into_response()),
             Err(e) => return Err(super::page::store_failed(e)),
         };
-        let key_id = session.key_id.clone().unwrap_or_default();
+        let Some(key_id) = session.key_id.clone() else {
+            return Err(SignInFirst(base, "expired").into_response());
+        };
         let key = match state.store.key(&key_id).await {
             Ok(Some(k)) if k.state == KeyState::Active => k,
             Ok(_) => {

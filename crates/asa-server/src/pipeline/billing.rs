@@ -13,7 +13,7 @@
 //! charged for an answer it never read (the charge is the last step before the write).
 
 use crate::error::ApiError;
-use asa_model::ErrorCode;
+use asa_model::{AccountId, Credits, ErrorCode, RequestId};
 use asa_store::{ChargeOutcome, Reservation, ReserveError, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,16 +26,13 @@ pub struct ReservationGuard {
 impl ReservationGuard {
     pub async fn reserve(
         store: &Arc<dyn Store>,
-        account_id: &str,
-        request_id: &str,
-        cost: i64,
+        account_id: &AccountId,
+        request_id: &RequestId,
+        cost: Credits,
         ttl: Duration,
     ) -> Result<ReservationGuard, ApiError> {
-        let (store, account_id, request_id) = (
-            store.clone(),
-            account_id.to_string(),
-            request_id.to_string(),
-        );
+        let (store, account_id, request_id) =
+            (store.clone(), account_id.clone(), request_id.clone());
         let reserving = tokio::spawn(async move {
             let taken = store.reserve(&account_id, &request_id, cost, ttl).await;
             // Owned by a guard inside the task: if the handler is gone, dropping the task's
@@ -59,9 +56,9 @@ impl ReservationGuard {
     }
 
     /// Charges the reservation; the caller delivers its 2xx only if this succeeds.
-    pub async fn charge(mut self) -> Result<i64, ApiError> {
+    pub async fn charge(mut self) -> Result<Credits, ApiError> {
         let Some(r) = self.reservation.take() else {
-            return Ok(0);
+            return Ok(Credits::ZERO);
         };
         let store = self.store.clone();
         let charging = tokio::spawn(async move {
@@ -90,8 +87,8 @@ impl ReservationGuard {
     }
 
     /// The credits this reservation holds.
-    pub fn cost(&self) -> i64 {
-        self.reservation.as_ref().map_or(0, |r| r.cost)
+    pub fn cost(&self) -> Credits {
+        self.reservation.as_ref().map_or(Credits::ZERO, |r| r.cost)
     }
 
     /// Hands the reservation over to a caller that settles it itself (a batch item charges
@@ -147,12 +144,12 @@ impl Settlement {
         &self,
         reservation: Option<ReservationGuard>,
         delivered: bool,
-    ) -> Result<i64, ApiError> {
+    ) -> Result<Credits, ApiError> {
         match (reservation, delivered) {
-            (None, _) => Ok(0),
+            (None, _) => Ok(Credits::ZERO),
             (Some(r), false) => {
                 r.release().await;
-                Ok(0)
+                Ok(Credits::ZERO)
             }
             (Some(r), true) => match self {
                 Settlement::Now => r.charge().await,

@@ -9,6 +9,7 @@ use crate::params::{Locale, ProductParams};
 use crate::state::AppState;
 use asa_extract::text::asin_in_url;
 use asa_extract::{Page, SearchResults, EXTRACTOR_VERSION};
+use asa_model::RequestId;
 use asa_model::{ErrorCode, Product, SortBy};
 use asa_upstream::{FetchError, FetchRequest, FetchTarget};
 use bytes::Bytes;
@@ -34,7 +35,7 @@ pub struct Fetched {
 pub async fn product(
     state: &AppState,
     caller: &Caller,
-    request_id: &str,
+    request_id: &RequestId,
     params: &ProductParams,
 ) -> Fetched {
     let target = FetchTarget::Product {
@@ -47,7 +48,7 @@ pub async fn product(
 pub async fn search_page(
     state: &AppState,
     caller: &Caller,
-    request_id: &str,
+    request_id: &RequestId,
     locale: &Locale,
     query: &str,
     page: u32,
@@ -68,7 +69,7 @@ pub async fn search_page(
 async fn run(
     state: &AppState,
     caller: &Caller,
-    request_id: &str,
+    request_id: &RequestId,
     locale: &Locale,
     target: FetchTarget,
     asked: Asked,

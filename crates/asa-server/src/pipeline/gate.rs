@@ -9,6 +9,7 @@ use crate::params::Locale;
 use crate::state::AppState;
 use asa_limits::{Admission, CapacityPermit, LimitSpec, Refusal, Usage};
 use asa_model::ErrorCode;
+use asa_model::RequestId;
 
 pub fn region(caller: &Caller, locale: &Locale) -> Result<(), ApiError> {
     let exit = locale.country.as_str();
@@ -137,7 +138,7 @@ fn refused(r: Refusal) -> ApiError {
 pub async fn reserve(
     state: &AppState,
     caller: &Caller,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Result<Option<ReservationGuard>, ApiError> {
     if caller.is_sandbox() {
         return Ok(None);

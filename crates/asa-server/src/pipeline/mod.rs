@@ -29,6 +29,7 @@ use crate::error::ApiError;
 use crate::params::{Locale, ProductParams, RawQuery, SearchParams};
 use crate::record::TraceInfo;
 use crate::state::AppState;
+use asa_model::RequestId;
 use asa_store::batch::BatchEndpoint;
 use axum::http::StatusCode;
 use billing::Settlement;
@@ -72,7 +73,7 @@ pub type Answer = Result<(StatusCode, serde_json::Value), ApiError>;
 pub async fn run(
     state: &AppState,
     caller: &Caller,
-    request_id: &str,
+    request_id: &RequestId,
     call: &Call,
     ctx: &mut Ctx,
     settlement: &Settlement,

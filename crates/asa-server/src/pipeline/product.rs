@@ -8,6 +8,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::params::ProductParams;
 use crate::state::AppState;
+use asa_model::RequestId;
 use axum::http::StatusCode;
 
 /// Everything after the key and the parameters: region, limits, capacity, credits, the
@@ -15,7 +16,7 @@ use axum::http::StatusCode;
 pub async fn serve(
     state: &AppState,
     caller: &Caller,
-    request_id: &str,
+    request_id: &RequestId,
     params: &ProductParams,
     ctx: &mut Ctx,
     settlement: &Settlement,
@@ -32,7 +33,7 @@ pub async fn serve(
     let mut product = match (page.result, settled) {
         (Err(e), _) | (Ok(_), Err(e)) => return Err(e),
         (Ok(PageResult::Product(p)), Ok(cost)) => {
-            ctx.meta.cost = cost as u64;
+            ctx.meta.cost = cost;
             p
         }
         (Ok(_), Ok(_)) => {

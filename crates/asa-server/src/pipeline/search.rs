@@ -9,6 +9,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::params::SearchParams;
 use crate::state::AppState;
+use asa_model::{Credits, RequestId};
 use asa_model::{ErrorCode, FailedPage, SearchBody, SearchProduct};
 use axum::http::StatusCode;
 
@@ -16,7 +17,7 @@ use axum::http::StatusCode;
 pub async fn serve(
     state: &AppState,
     caller: &Caller,
-    request_id: &str,
+    request_id: &RequestId,
     params: &SearchParams,
     ctx: &mut Ctx,
     settlement: &Settlement,
@@ -44,7 +45,7 @@ pub async fn serve(
         let mut failed: Vec<(u32, ApiError)> = Vec::new();
         let mut delivered_pages = 0u32;
         let mut all_empty = true;
-        let mut cost = 0i64;
+        let mut cost = Credits::ZERO;
         // With add_html: each delivered page's raw HTML, by page number.
         let mut html = serde_json::Map::new();
         for (n, outcome) in numbers.iter().zip(outcomes) {
@@ -86,7 +87,7 @@ pub async fn serve(
             return Err(e);
         }
         number_positions(&mut products);
-        ctx.meta.cost = cost as u64;
+        ctx.meta.cost = cost;
         let body = SearchBody {
             query: params.query.clone(),
             domain: params.locale.marketplace,
@@ -117,17 +118,19 @@ pub async fn serve(
 async fn fetch_page(
     state: &AppState,
     caller: &Caller,
-    request_id: &str,
+    request_id: &RequestId,
     params: &SearchParams,
     n: u32,
     settlement: &Settlement,
-) -> Result<(fetch::Fetched, Result<i64, ApiError>), ApiError> {
+) -> Result<(fetch::Fetched, Result<Credits, ApiError>), ApiError> {
     let _permit = gate::capacity(state).await?;
     // Each page is its own billable unit, keyed by the request id and the page number.
+    // Each page of a multi-page search holds a reservation of its own, under the
+    // request's id and the page's number.
     let page_request_id = if params.pages == 1 {
-        request_id.to_string()
+        request_id.clone()
     } else {
-        format!("{request_id}.p{n}")
+        RequestId::new(format!("{request_id}.p{n}"))
     };
     let reservation = gate::reserve(state, caller, &page_request_id).await?;
     let page = fetch::search_page(

@@ -1,10 +1,10 @@
 //! `GET /api/v1/account`: plan, limits, credits, auto-top-up and usage.
 
 use super::{authenticate, finish};
-use crate::envelope::RequestId;
 use crate::error::ApiError;
 use crate::pipeline::Ctx;
 use crate::state::AppState;
+use asa_model::RequestId;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
@@ -65,7 +65,7 @@ pub async fn show(
                 "by_key": by_key,
                 "rows": usage.rows,
             },
-            "request_id": id.0,
+            "request_id": id,
         });
         Ok((StatusCode::OK, body))
     }

@@ -2,9 +2,9 @@
 //! parameters and runs the call through the pipeline, settled before the answer is written.
 
 use super::{authenticate, finish};
-use crate::envelope::RequestId;
 use crate::pipeline::{self, billing::Settlement, Call, Ctx};
 use crate::state::AppState;
+use asa_model::RequestId;
 use asa_store::batch::BatchEndpoint;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
@@ -66,7 +66,7 @@ async fn call(
     let answer = async {
         let (caller, q) = authenticate(&mut ctx, &state, &headers, &uri).await?;
         let call = Call::parse(endpoint, &q)?;
-        pipeline::run(&state, &caller, &id.0, &call, &mut ctx, &Settlement::Now).await
+        pipeline::run(&state, &caller, &id, &call, &mut ctx, &Settlement::Now).await
     }
     .await;
     finish(ctx, answer)

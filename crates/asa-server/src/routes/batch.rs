@@ -5,11 +5,10 @@
 use super::{authenticate, finish};
 use crate::batches::body::{self, BatchBody, BatchList};
 use crate::batches::{create, target};
-use crate::envelope::RequestId;
 use crate::error::ApiError;
 use crate::pipeline::Ctx;
 use crate::state::AppState;
-use asa_model::ErrorCode;
+use asa_model::{ErrorCode, RequestId};
 use asa_store::batch::NewBatch;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -111,7 +110,7 @@ pub async fn create(
                 webhook_url: creation.webhook_url,
                 webhook_secret: secret,
                 idempotency_key,
-                request_id: id.0.clone(),
+                request_id: id.clone(),
             })
             .await
             .map_err(|e| ApiError::internal(format!("creating a batch: {e}")))?;
@@ -121,7 +120,7 @@ pub async fn create(
         replayed = !created;
         let body = BatchBody {
             webhook_signature_secret: Some(batch.webhook_secret.clone()),
-            request_id: Some(id.0.clone()),
+            request_id: Some(id.to_string()),
             ..body::summary(&batch, &state.docs_base)
         };
         Ok((StatusCode::CREATED, to_json(&body)?))
@@ -181,7 +180,7 @@ pub async fn read(
         let body = BatchBody {
             // Below the total count, so it fits.
             results_next_offset: (next < u64::from(batch.total_count)).then_some(next as u32),
-            request_id: Some(rid.0.clone()),
+            request_id: Some(rid.to_string()),
             ..body::with_results(&batch, &state.docs_base, &items)
         };
         Ok((StatusCode::OK, to_json(&body)?))
@@ -218,7 +217,7 @@ pub async fn list(
                 .iter()
                 .map(|b| body::summary(b, &state.docs_base))
                 .collect(),
-            request_id: rid.0.clone(),
+            request_id: rid.to_string(),
         };
         Ok((StatusCode::OK, to_json(&list)?))
     }

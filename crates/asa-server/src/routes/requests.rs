@@ -5,7 +5,7 @@ use super::{authenticate, finish};
 use crate::error::ApiError;
 use crate::pipeline::Ctx;
 use crate::state::AppState;
-use asa_model::ErrorCode;
+use asa_model::{ErrorCode, RequestId};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
@@ -20,7 +20,7 @@ use axum::response::Response;
 )]
 pub async fn show(
     State(state): State<AppState>,
-    Path(request_id): Path<String>,
+    Path(request_id): Path<RequestId>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {

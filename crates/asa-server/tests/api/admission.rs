@@ -3,6 +3,7 @@
 //! the budget is still a free `408 upstream_timeout`.
 
 use crate::helpers::{Answer, SimApp};
+use asa_model::Credits;
 use asa_model::KeyKind;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,10 +27,7 @@ async fn a_local_queue_past_the_budget_is_a_free_503_capacity_and_a_slow_upstrea
         .await,
     );
     let h = Arc::new(s.app.account("vibe", 1000, KeyKind::Live).await);
-    let balance = || async {
-        let a = s.app.store.account(&h.account_id).await.unwrap().unwrap();
-        (a.balance, a.reserved)
-    };
+    let balance = || s.app.credits(&h.account_id);
 
     // Amazon answering after 7 s is too slow for the budget: that stays a 408.
     s.app
@@ -71,7 +69,7 @@ async fn a_local_queue_past_the_budget_is_a_free_503_capacity_and_a_slow_upstrea
     }
     assert_eq!(
         balance().await,
-        (1000 - 5 * (1 + delivered as i64), 0),
+        (Credits(1000 - 5 * (1 + delivered as i64)), Credits(0)),
         "only delivered pages are billed"
     );
 

@@ -71,7 +71,7 @@ async fn revoked_and_rotated_keys() {
     assert_eq!(app.get_as(&h.key, path).await.status, 200);
 
     // Rotation without grace: the old key is revoked at once, the new one works.
-    let (new_rec, new_key) = app.store.rotate_key(&h.key_id, None).await.unwrap();
+    let (new_rec, new_key) = app.store.rotate_key(&h.key_id.clone(), None).await.unwrap();
     app.get_as(&h.key, path).await.assert_envelope("revoked");
     assert_eq!(app.get_as(new_key.expose(), path).await.status, 200);
 
@@ -90,7 +90,7 @@ async fn revoked_and_rotated_keys() {
 
     // Plain revocation.
     let other = app.account("free", 0, KeyKind::Live).await;
-    app.store.revoke_key(&other.key_id).await.unwrap();
+    app.store.revoke_key(&other.key_id.clone()).await.unwrap();
     app.get_as(&other.key, path)
         .await
         .assert_envelope("revoked");

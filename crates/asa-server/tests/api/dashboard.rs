@@ -199,7 +199,7 @@ async fn forms_need_the_sessions_token_and_our_origin() {
     let h = app.account("free", 0, KeyKind::Live).await;
     let b = Browser::new(&app.base);
     b.sign_in(&h.key).await;
-    let before = app.store.keys(&h.account_id).await.unwrap().len();
+    let before = app.store.keys(&h.account_id.clone()).await.unwrap().len();
     for csrf in ["", "0000"] {
         let res = b
             .post("/dashboard/keys", &[("csrf", csrf), ("kind", "live")])
@@ -213,7 +213,10 @@ async fn forms_need_the_sessions_token_and_our_origin() {
         )
         .await;
     assert_eq!(res.status, 403);
-    assert_eq!(app.store.keys(&h.account_id).await.unwrap().len(), before);
+    assert_eq!(
+        app.store.keys(&h.account_id.clone()).await.unwrap().len(),
+        before
+    );
     let cross_site = b
         .page(
             b.client
@@ -251,7 +254,7 @@ async fn keys_are_created_rotated_and_revoked_and_shown_once() {
     // Rotating another key with a grace period: both work until it ends.
     let rec = app
         .store
-        .keys(&h.account_id)
+        .keys(&h.account_id.clone())
         .await
         .unwrap()
         .into_iter()
@@ -299,7 +302,7 @@ async fn keys_are_created_rotated_and_revoked_and_shown_once() {
     // Revoking the successor of the graced key from the list.
     let succ = app
         .store
-        .keys(&h.account_id)
+        .keys(&h.account_id.clone())
         .await
         .unwrap()
         .into_iter()
@@ -318,7 +321,7 @@ async fn keys_are_created_rotated_and_revoked_and_shown_once() {
         .assert_envelope("revoked");
 
     // Revoking the session's own key signs the browser out.
-    let session_key = app.store.keys(&h.account_id).await.unwrap();
+    let session_key = app.store.keys(&h.account_id.clone()).await.unwrap();
     let own = session_key
         .iter()
         .find(|k| fresh[9..].starts_with(&k.short_prefix))
@@ -340,7 +343,7 @@ async fn a_session_ends_when_its_key_is_revoked_elsewhere() {
     let h = app.account("free", 0, KeyKind::Live).await;
     let b = Browser::new(&app.base);
     b.sign_in(&h.key).await;
-    app.store.revoke_key(&h.key_id).await.unwrap();
+    app.store.revoke_key(&h.key_id.clone()).await.unwrap();
     let res = b.get("/dashboard/requests").await;
     assert_eq!(res.status, 303);
     assert_eq!(res.location(), "/dashboard/login?why=revoked");
@@ -567,7 +570,7 @@ async fn the_operator_pages_live_on_the_admin_listener_behind_the_token() {
     assert!(cookie.contains("Path=/operator") && cookie.contains("HttpOnly"));
     let page = b.get("/operator").await;
     assert_eq!(page.status, 200, "{}", page.html);
-    assert!(page.html.contains(&h.account_id));
+    assert!(page.html.contains(h.account_id.as_str()));
     assert!(page.html.contains("4,321"));
     assert!(page.html.contains("invalid_params"), "errors by code");
     assert!(
@@ -585,8 +588,8 @@ async fn the_operator_pages_live_on_the_admin_listener_behind_the_token() {
     let token = app
         .store
         .create_session(
-            Some(&h.account_id),
-            Some(&h.key_id),
+            Some(&h.account_id.clone()),
+            Some(&h.key_id.clone()),
             Duration::from_secs(60),
         )
         .await

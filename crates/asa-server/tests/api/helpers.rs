@@ -2,6 +2,7 @@
 //! `asa_server::dev` (with its simulator as Amazon for `SimApp`).
 
 use asa_model::KeyKind;
+use asa_model::{AccountId, Credits, KeyId};
 use asa_server::dev::{Dev, Launch, Upstream};
 use asa_server::Config;
 use asa_store::{NewAccount, Store};
@@ -134,19 +135,25 @@ impl TestApp {
 
 /// An account with a key, made through the store as `asa admin` does.
 pub struct Holder {
-    pub account_id: String,
-    pub key_id: String,
+    pub account_id: AccountId,
+    pub key_id: KeyId,
     pub key: String,
 }
 
 impl TestApp {
+    /// An account's (balance, reserved) as the store has them now.
+    pub async fn credits(&self, account: &AccountId) -> (Credits, Credits) {
+        let a = self.store.account(account).await.unwrap().unwrap();
+        (a.balance, a.reserved)
+    }
+
     pub async fn account(&self, plan: &str, credits: i64, kind: KeyKind) -> Holder {
         let a = self
             .store
             .create_account(NewAccount {
                 plan: plan.into(),
                 name: None,
-                credits,
+                credits: Credits(credits),
             })
             .await
             .unwrap();

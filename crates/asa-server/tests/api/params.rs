@@ -2,6 +2,7 @@
 //! parameters are 501, and the region check comes after them.
 
 use crate::helpers::TestApp;
+use asa_model::Credits;
 use asa_model::KeyKind;
 
 #[tokio::test]
@@ -126,6 +127,5 @@ async fn no_credits_is_402_and_free() {
         .get_as(&h.key, "/api/v1/amazon/product?query=B000LQXC2Q")
         .await;
     a.assert_envelope("insufficient_credits");
-    let acct = app.store.account(&h.account_id).await.unwrap().unwrap();
-    assert_eq!((acct.balance, acct.reserved), (0, 0));
+    assert_eq!(app.credits(&h.account_id).await, (Credits(0), Credits(0)));
 }

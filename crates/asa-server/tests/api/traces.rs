@@ -35,7 +35,7 @@ async fn a_burst_of_ten_thousand_requests_loses_no_trace() {
             .status,
         200
     );
-    let usage = app.store.usage(&h.account_id, 1).await.unwrap();
+    let usage = app.store.usage(&h.account_id.clone(), 1).await.unwrap();
     // The product requests (N + 1) all flushed; the trace read itself may or may not be
     // written yet, since its trace is recorded after its own answer.
     let traced = usage.total.requests as usize;

@@ -2,11 +2,11 @@
 //! upstream error code from its real cause, headers on success, billing only on 2xx.
 
 use crate::helpers::{SimApp, TestApp};
-use asa_model::KeyKind;
+use asa_model::{AccountId, KeyKind};
 
-async fn balance(app: &TestApp, account: &str) -> (i64, i64) {
-    let a = app.store.account(account).await.unwrap().unwrap();
-    (a.balance, a.reserved)
+async fn balance(app: &TestApp, account: &AccountId) -> (i64, i64) {
+    let (balance, reserved) = app.credits(account).await;
+    (balance.get(), reserved.get())
 }
 
 #[tokio::test]

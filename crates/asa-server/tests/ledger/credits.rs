@@ -3,6 +3,7 @@
 //! capacity` gives back.
 
 use crate::harness::*;
+use asa_model::{AccountId, Credits};
 use asa_store::{AutoTopup, LedgerKind};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -21,8 +22,13 @@ async fn account_view(client: &reqwest::Client, base: &str, key: &str) -> Value 
 async fn wait_reserved(node: &Node, account_id: &str, want: i64) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
-        let a = node.store.account(account_id).await.unwrap().unwrap();
-        if a.reserved == want {
+        let a = node
+            .store
+            .account(&AccountId::from(account_id))
+            .await
+            .unwrap()
+            .unwrap();
+        if a.reserved == Credits(want) {
             return;
         }
         assert!(
@@ -42,12 +48,12 @@ async fn auto_top_up_refills_up_to_its_monthly_cap_then_answers_402() {
     let client = reqwest::Client::new();
     let h = account(&node.store, "vibe", 10).await;
     let auto = AutoTopup {
-        threshold: 10,
-        amount: 10,
-        monthly_cap: 20,
+        threshold: Credits(10),
+        amount: Credits(10),
+        monthly_cap: Credits(20),
     };
     node.store
-        .set_auto_topup(&h.account_id, Some(auto))
+        .set_auto_topup(&AccountId::from(h.account_id.clone()), Some(auto))
         .await
         .unwrap();
 
@@ -69,19 +75,23 @@ async fn auto_top_up_refills_up_to_its_monthly_cap_then_answers_402() {
 
     let book = assert_ledger(&node.store, &h.account_id, &delivered).await;
     assert_eq!(book.auto_top_ups, 2);
-    let ledger = node.store.ledger(&h.account_id, 100).await.unwrap();
-    let topped: i64 = ledger
+    let ledger = node
+        .store
+        .ledger(&AccountId::from(h.account_id.clone()), 100)
+        .await
+        .unwrap();
+    let topped: Credits = ledger
         .iter()
         .filter(|e| e.kind == LedgerKind::AutoTopUp)
         .map(|e| e.amount)
         .sum();
-    assert_eq!(topped, 20);
+    assert_eq!(topped, Credits(20));
     assert_eq!(
         node.store
-            .auto_topup_this_month(&h.account_id)
+            .auto_topup_this_month(&AccountId::from(h.account_id.clone()))
             .await
             .unwrap(),
-        20
+        Credits(20)
     );
 
     let view = account_view(&client, &node.base, &h.key).await;
@@ -136,8 +146,13 @@ async fn the_account_view_shows_credits_held_by_a_request_in_flight() {
         (s.status, s.code.as_str(), s.cost),
         (402, "insufficient_credits", Some(0))
     );
-    let a = node.store.account(&poor.account_id).await.unwrap().unwrap();
-    assert_eq!((a.balance, a.reserved), (COST - 1, 0));
+    let a = node
+        .store
+        .account(&AccountId::from(poor.account_id.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((a.balance, a.reserved), (Credits(COST - 1), Credits(0)));
     backend.finish().await;
 }
 

@@ -3,6 +3,7 @@
 //! checks every test ends with.
 
 use asa_model::KeyKind;
+use asa_model::{AccountId, Credits};
 use asa_server::config::{Countries, CountryKeyword, PlanConfig};
 use asa_server::dev::{Dev, Launch, Upstream};
 use asa_server::Config;
@@ -18,7 +19,7 @@ use std::time::Duration;
 pub static EXCLUSIVE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Cost of one product page, as the server bills it.
-pub const COST: i64 = asa_server::COST_PER_PAGE;
+pub const COST: i64 = asa_server::COST_PER_PAGE.0;
 
 /// Where the nodes keep their state.
 pub enum Backend {
@@ -172,13 +173,13 @@ pub async fn account(store: &Arc<dyn Store>, plan: &str, credits: i64) -> Holder
         .create_account(NewAccount {
             plan: plan.into(),
             name: None,
-            credits,
+            credits: Credits(credits),
         })
         .await
         .unwrap();
     let (_, key) = store.create_key(&a.id, KeyKind::Live).await.unwrap();
     Holder {
-        account_id: a.id,
+        account_id: a.id.into_string(),
         key: key.expose().to_string(),
     }
 }
@@ -248,9 +249,14 @@ pub fn product_url(base: &str, asin: &str) -> String {
 pub async fn settle_reserved(store: &Arc<dyn Store>, account_id: &str, within: Duration) -> i64 {
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        let reserved = store.account(account_id).await.unwrap().unwrap().reserved;
-        if reserved == 0 || tokio::time::Instant::now() >= deadline {
-            return reserved;
+        let reserved = store
+            .account(&AccountId::from(account_id))
+            .await
+            .unwrap()
+            .unwrap()
+            .reserved;
+        if reserved == Credits(0) || tokio::time::Instant::now() >= deadline {
+            return reserved.get();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -261,21 +267,28 @@ pub async fn settle_reserved(store: &Arc<dyn Store>, account_id: &str, within: D
 /// each; no entry shows a negative balance or reserve; every reservation is settled exactly
 /// once; and balance + reserved + charged == every credit ever added.
 pub async fn assert_ledger(store: &Arc<dyn Store>, account_id: &str, delivered: &[String]) -> Book {
-    let entries = store.ledger(account_id, 1_000_000).await.unwrap();
-    let account = store.account(account_id).await.unwrap().unwrap();
-    let mut sums: HashMap<LedgerKind, i64> = HashMap::new();
+    let entries = store
+        .ledger(&AccountId::from(account_id), 1_000_000)
+        .await
+        .unwrap();
+    let account = store
+        .account(&AccountId::from(account_id))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut sums: HashMap<LedgerKind, Credits> = HashMap::new();
     let mut charged: Vec<&str> = Vec::new();
     let mut settled: HashMap<&str, Vec<LedgerKind>> = HashMap::new();
     let mut reserved_ids: HashSet<&str> = HashSet::new();
     for e in &entries {
-        assert!(e.amount > 0, "{e:?}");
-        assert!(e.balance_after >= 0, "negative balance: {e:?}");
-        assert!(e.reserved_after >= 0, "negative reserve: {e:?}");
+        assert!(e.amount > Credits(0), "{e:?}");
+        assert!(e.balance_after >= Credits(0), "negative balance: {e:?}");
+        assert!(e.reserved_after >= Credits(0), "negative reserve: {e:?}");
         *sums.entry(e.kind).or_default() += e.amount;
         let rid = e.request_id.as_deref();
         match e.kind {
             LedgerKind::Charge => {
-                assert_eq!(e.amount, COST, "{e:?}");
+                assert_eq!(e.amount, Credits(COST), "{e:?}");
                 charged.push(rid.expect("a charge names its request"));
                 settled.entry(rid.unwrap()).or_default().push(e.kind);
             }
@@ -294,7 +307,7 @@ pub async fn assert_ledger(store: &Arc<dyn Store>, account_id: &str, delivered: 
             LedgerKind::TopUp | LedgerKind::AutoTopUp => {}
         }
     }
-    let sum = |k| sums.get(&k).copied().unwrap_or(0);
+    let sum = |k| sums.get(&k).copied().unwrap_or_default();
     // No request id charged twice, and the charged ids are exactly the delivered ones.
     let charged_set: HashSet<&str> = charged.iter().copied().collect();
     assert_eq!(
@@ -314,7 +327,10 @@ pub async fn assert_ledger(store: &Arc<dyn Store>, account_id: &str, delivered: 
         not_delivered.is_empty() && not_charged.is_empty(),
         "charged but not delivered: {not_delivered:?}; delivered but not charged: {not_charged:?}"
     );
-    assert_eq!(sum(LedgerKind::Charge), COST * delivered.len() as i64);
+    assert_eq!(
+        sum(LedgerKind::Charge),
+        Credits(COST * delivered.len() as i64)
+    );
     // Every reservation settled exactly once, and nothing settled that was not reserved.
     for (rid, kinds) in &settled {
         assert!(
@@ -330,8 +346,11 @@ pub async fn assert_ledger(store: &Arc<dyn Store>, account_id: &str, delivered: 
     assert!(open.is_empty(), "reservations never settled: {open:?}");
     // Conservation.
     let added = sum(LedgerKind::TopUp) + sum(LedgerKind::AutoTopUp);
-    assert!(account.balance >= 0 && account.reserved >= 0, "{account:?}");
-    assert_eq!(account.reserved, 0, "{account:?}");
+    assert!(
+        account.balance >= Credits(0) && account.reserved >= Credits(0),
+        "{account:?}"
+    );
+    assert_eq!(account.reserved, Credits(0), "{account:?}");
     assert_eq!(
         account.balance + account.reserved + sum(LedgerKind::Charge),
         added,

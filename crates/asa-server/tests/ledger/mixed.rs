@@ -9,6 +9,7 @@
 //! not reachable by this test's disconnects, and it is what `billing.rs` documents.)
 
 use crate::harness::*;
+use asa_model::{AccountId, Credits};
 use asa_store::{AutoTopup, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -175,12 +176,12 @@ pub async fn accounts(store: &Arc<dyn Store>) -> Accounts {
     let a = account(store, PLAN, 100).await;
     let b = account(store, PLAN, 40).await;
     let auto = AutoTopup {
-        threshold: 10,
-        amount: 40,
-        monthly_cap: 80,
+        threshold: Credits(10),
+        amount: Credits(40),
+        monthly_cap: Credits(80),
     };
     store
-        .set_auto_topup(&b.account_id, Some(auto))
+        .set_auto_topup(&AccountId::from(b.account_id.clone()), Some(auto))
         .await
         .unwrap();
     Accounts { a, b }
@@ -238,7 +239,11 @@ pub async fn run(bases: &[String], store: &Arc<dyn Store>, n: usize, seed: u64) 
     while i < n || (i < 3 * n && !broke.iter().all(|b| b.load(Ordering::Relaxed))) {
         if i == n / 2 {
             store
-                .add_credits(&accts.a.account_id, 60, "mid-run top-up")
+                .add_credits(
+                    &AccountId::from(accts.a.account_id.clone()),
+                    Credits(60),
+                    "mid-run top-up",
+                )
                 .await
                 .unwrap();
         }

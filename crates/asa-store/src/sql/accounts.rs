@@ -1,9 +1,11 @@
 //! Accounts: creation (with opening credits), lookup, plan and auto-top-up settings.
 
+use super::ledger::auto_topup_of;
 use super::{from_ms, get, to_ms, SqlStore};
 use crate::error::StoreError;
 use crate::secret::new_id;
 use crate::types::{Account, AutoTopup, LedgerKind, NewAccount, PlanOverrides};
+use asa_model::{AccountId, Credits};
 use sqlx::any::AnyRow;
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, name, plan, concurrency_override, rps_override, \
@@ -15,17 +17,7 @@ fn override_from_db(v: Option<i64>) -> Result<Option<u32>, StoreError> {
 }
 
 pub(crate) fn account_from_row(row: &AnyRow) -> Result<Account, StoreError> {
-    let threshold: Option<i64> = get(row, "topup_threshold")?;
-    let amount: Option<i64> = get(row, "topup_amount")?;
-    let cap: Option<i64> = get(row, "topup_monthly_cap")?;
-    let auto_topup = match (threshold, amount, cap) {
-        (Some(threshold), Some(amount), Some(monthly_cap)) => Some(AutoTopup {
-            threshold,
-            amount,
-            monthly_cap,
-        }),
-        _ => None,
-    };
+    let auto_topup = auto_topup_of(row)?;
     Ok(Account {
         id: get(row, "id")?,
         name: get(row, "name")?,
@@ -61,7 +53,7 @@ impl SqlStore {
 
     pub(crate) async fn create_account_impl(&self, new: NewAccount) -> Result<Account, StoreError> {
         self.check_plan(&new.plan)?;
-        if new.credits < 0 {
+        if new.credits < Credits::ZERO {
             return Err(StoreError::InvalidArgument(
                 "opening credits cannot be negative".into(),
             ));
@@ -80,7 +72,7 @@ impl SqlStore {
         .bind(now)
         .fetch_one(&mut *w.tx)
         .await?;
-        if new.credits > 0 {
+        if new.credits.is_positive() {
             // Opening credits are a top-up, so the ledger alone explains every balance.
             sqlx::query(
                 "INSERT INTO ledger (account_id, kind, amount, balance_after, reserved_after, \
@@ -99,7 +91,7 @@ impl SqlStore {
         account_from_row(&row)
     }
 
-    pub(crate) async fn account_impl(&self, id: &str) -> Result<Option<Account>, StoreError> {
+    pub(crate) async fn account_impl(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
         sqlx::query(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"
         ))
@@ -124,7 +116,7 @@ impl SqlStore {
 
     pub(crate) async fn set_plan_impl(
         &self,
-        id: &str,
+        id: &AccountId,
         plan: &str,
         overrides: PlanOverrides,
     ) -> Result<(), StoreError> {
@@ -140,14 +132,14 @@ impl SqlStore {
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::not_found("account", id));
+            return Err(StoreError::not_found("account", id.as_str()));
         }
         Ok(())
     }
 
     pub(crate) async fn set_auto_topup_impl(
         &self,
-        id: &str,
+        id: &AccountId,
         auto_topup: Option<AutoTopup>,
     ) -> Result<(), StoreError> {
         if let Some(a) = auto_topup {
@@ -164,7 +156,7 @@ impl SqlStore {
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::not_found("account", id));
+            return Err(StoreError::not_found("account", id.as_str()));
         }
         Ok(())
     }

@@ -7,6 +7,7 @@ use crate::batch::*;
 use crate::error::StoreError;
 use crate::secret::new_id;
 use crate::types::ChargeOutcome;
+use asa_model::{AccountId, Credits, KeyId};
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -177,7 +178,7 @@ impl SqlStore {
     pub(crate) async fn batch_impl(
         &self,
         id: &str,
-        account_id: Option<&str>,
+        account_id: Option<&AccountId>,
     ) -> Result<Option<Batch>, StoreError> {
         // Another account's batch is indistinguishable from a missing one.
         let row = match account_id {
@@ -204,7 +205,7 @@ impl SqlStore {
 
     pub(crate) async fn batches_impl(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         limit: u32,
     ) -> Result<Vec<Batch>, StoreError> {
         let rows = sqlx::query(&format!(
@@ -259,7 +260,7 @@ impl SqlStore {
         .bind(i64::from(limit))
         .fetch_all(&mut *w.tx)
         .await?;
-        let mut batches: HashMap<String, (String, String, BatchEndpoint)> = HashMap::new();
+        let mut batches: HashMap<String, (AccountId, KeyId, BatchEndpoint)> = HashMap::new();
         let mut claimed = Vec::with_capacity(ready.len());
         for row in &ready {
             let batch_id: String = get(row, "batch_id")?;
@@ -350,10 +351,10 @@ impl SqlStore {
             }
         }
         let now = to_ms(self.now());
-        let credits: i64 = if result.ok {
+        let credits: Credits = if result.ok {
             result.reservations.iter().map(|r| r.cost).sum()
         } else {
-            0
+            Credits::ZERO
         };
         let mut w = self.begin_settling_write().await?;
         let stored = sqlx::query(

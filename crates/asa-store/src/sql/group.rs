@@ -24,11 +24,12 @@
 //! was reserved before is one way), it is rolled back and every operation in it runs the
 //! single-operation way, so one bad operation costs the others only time.
 
-use super::ledger::{credits, Credits};
+use super::ledger::{auto_topup_of, holdings, Holdings};
 use super::write_gate::Lane;
 use super::{duration_ms, from_ms, get, to_ms, SqlStore};
 use crate::error::{ReserveError, StoreError};
 use crate::types::{ChargeOutcome, LedgerKind, Reservation};
+use asa_model::{AccountId, Credits, RequestId};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Connection};
@@ -48,9 +49,9 @@ type Reply<T, E = StoreError> = oneshot::Sender<Result<T, E>>;
 #[derive(Clone)]
 pub(crate) enum Req {
     Reserve {
-        account_id: String,
-        request_id: String,
-        cost: i64,
+        account_id: AccountId,
+        request_id: RequestId,
+        cost: Credits,
         ttl: Duration,
     },
     Charge(Reservation),
@@ -58,7 +59,7 @@ pub(crate) enum Req {
 }
 
 impl Req {
-    fn request_id(&self) -> &str {
+    fn request_id(&self) -> &RequestId {
         match self {
             Req::Reserve { request_id, .. } => request_id,
             Req::Charge(r) | Req::Release(r) => &r.request_id,
@@ -158,27 +159,27 @@ enum Relaxed {
 
 /// An account as the group's read found it, and what the group changed.
 struct Account {
-    now: Credits,
-    delta_balance: i64,
-    delta_reserved: i64,
+    now: Holdings,
+    delta_balance: Credits,
+    delta_reserved: Credits,
     /// The auto-top-up threshold, when the account has auto-top-up on.
-    topup_below: Option<i64>,
+    topup_below: Option<Credits>,
 }
 
 /// A ledger line the group writes.
 struct Line {
-    account_id: String,
+    account_id: AccountId,
     kind: LedgerKind,
-    amount: i64,
-    after: Credits,
-    request_id: String,
+    amount: Credits,
+    after: Holdings,
+    request_id: RequestId,
 }
 
 /// A reservation row the group writes.
 struct Held {
-    request_id: String,
-    account_id: String,
-    cost: i64,
+    request_id: RequestId,
+    account_id: AccountId,
+    cost: Credits,
     expires_at: i64,
 }
 
@@ -218,17 +219,17 @@ impl SqlStore {
 
     pub(crate) async fn reserve_grouped(
         &self,
-        account_id: &str,
-        request_id: &str,
-        cost: i64,
+        account_id: &AccountId,
+        request_id: &RequestId,
+        cost: Credits,
         ttl: Duration,
     ) -> Result<Reservation, ReserveError> {
-        if cost <= 0 {
+        if !cost.is_positive() {
             return Err(StoreError::InvalidArgument("cost must be > 0".into()).into());
         }
         let req = Req::Reserve {
-            account_id: account_id.to_string(),
-            request_id: request_id.to_string(),
+            account_id: account_id.clone(),
+            request_id: request_id.clone(),
             cost,
             ttl,
         };
@@ -345,7 +346,7 @@ impl SqlStore {
             (Req::Release(r), ReplyTo::Release(tx)) => drop(tx.send(self.release_impl(&r).await)),
             // `queue` pairs each request with its own kind of reply.
             (req, _) => tracing::error!(
-                request_id = req.request_id(),
+                request_id = %req.request_id(),
                 "ledger operation with a mismatched reply"
             ),
         }
@@ -372,10 +373,10 @@ impl SqlStore {
         now: DateTime<Utc>,
     ) -> Result<Plan, StoreError> {
         let now_ms = to_ms(now);
-        let ids = |want: fn(&Req) -> bool| -> Vec<String> {
+        let ids = |want: fn(&Req) -> bool| -> Vec<RequestId> {
             reqs.iter()
                 .filter(|r| want(r))
-                .map(|r| r.request_id().to_string())
+                .map(|r| r.request_id().clone())
                 .collect()
         };
         let charged = self
@@ -389,14 +390,14 @@ impl SqlStore {
                 now_ms,
             )
             .await?;
-        let mut involved: Vec<&str> = reqs
+        let mut involved: Vec<&AccountId> = reqs
             .iter()
             .filter_map(|r| match r {
-                Req::Reserve { account_id, .. } => Some(account_id.as_str()),
+                Req::Reserve { account_id, .. } => Some(account_id),
                 _ => None,
             })
-            .chain(charged.values().map(|(a, _)| a.as_str()))
-            .chain(released.values().map(|(a, _)| a.as_str()))
+            .chain(charged.values().map(|(a, _)| a))
+            .chain(released.values().map(|(a, _)| a))
             .collect();
         involved.sort_unstable();
         involved.dedup();
@@ -409,7 +410,7 @@ impl SqlStore {
         };
         // Accounts one of whose reservations went alone: the later ones follow it, so an
         // account's reservations are still decided in arrival order.
-        let mut slow: HashSet<&str> = HashSet::new();
+        let mut slow: HashSet<&AccountId> = HashSet::new();
         for req in reqs {
             let decision = match req {
                 Req::Charge(r) => match charged.get(&r.request_id) {
@@ -417,8 +418,8 @@ impl SqlStore {
                     None => Decision::Alone,
                     Some((account_id, cost)) => {
                         let a = account(&mut accounts, account_id)?;
-                        a.delta_reserved -= cost;
-                        a.now.reserved -= cost;
+                        a.delta_reserved -= *cost;
+                        a.now.reserved -= *cost;
                         let after = a.now;
                         plan.line(account_id, LedgerKind::Charge, *cost, after, &r.request_id);
                         Decision::Charged(ChargeOutcome::Charged {
@@ -432,10 +433,10 @@ impl SqlStore {
                     None => Decision::Released(false),
                     Some((account_id, cost)) => {
                         let a = account(&mut accounts, account_id)?;
-                        a.delta_balance += cost;
-                        a.delta_reserved -= cost;
-                        a.now.balance += cost;
-                        a.now.reserved -= cost;
+                        a.delta_balance += *cost;
+                        a.delta_reserved -= *cost;
+                        a.now.balance += *cost;
+                        a.now.reserved -= *cost;
                         let after = a.now;
                         plan.line(account_id, LedgerKind::Release, *cost, after, &r.request_id);
                         Decision::Released(true)
@@ -450,7 +451,7 @@ impl SqlStore {
                     let cost = *cost;
                     let a = accounts
                         .get_mut(account_id)
-                        .filter(|_| !slow.contains(account_id.as_str()));
+                        .filter(|_| !slow.contains(account_id));
                     match a {
                         Some(a)
                             if a.now.balance >= cost
@@ -495,7 +496,7 @@ impl SqlStore {
             plan.decisions.push(decision);
         }
         for (id, a) in &accounts {
-            if a.delta_balance != 0 || a.delta_reserved != 0 {
+            if a.delta_balance != Credits::ZERO || a.delta_reserved != Credits::ZERO {
                 sqlx::query(
                     "UPDATE accounts SET balance = balance + $1, reserved = reserved + $2 \
                      WHERE id = $3",
@@ -515,10 +516,10 @@ impl SqlStore {
     async fn flip(
         &self,
         tx: &mut AnyConnection,
-        ids: &[String],
+        ids: &[RequestId],
         state: &str,
         now: i64,
-    ) -> Result<HashMap<String, (String, i64)>, StoreError> {
+    ) -> Result<HashMap<RequestId, (AccountId, Credits)>, StoreError> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -536,7 +537,7 @@ impl SqlStore {
             .iter()
             .map(|row| {
                 Ok((
-                    get::<String>(row, "request_id")?,
+                    get::<RequestId>(row, "request_id")?,
                     (get(row, "account_id")?, get(row, "cost")?),
                 ))
             })
@@ -547,8 +548,8 @@ impl SqlStore {
     async fn lock_accounts(
         &self,
         tx: &mut AnyConnection,
-        ids: &[&str],
-    ) -> Result<HashMap<String, Account>, StoreError> {
+        ids: &[&AccountId],
+    ) -> Result<HashMap<AccountId, Account>, StoreError> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -565,7 +566,7 @@ impl SqlStore {
         q.fetch_all(&mut *tx)
             .await?
             .iter()
-            .map(|row| Ok((get::<String>(row, "id")?, account_of(row)?)))
+            .map(|row| Ok((get::<AccountId>(row, "id")?, account_of(row)?)))
             .collect()
     }
 
@@ -592,7 +593,7 @@ impl SqlStore {
                     .bind(now)
                     .bind(h.expires_at);
             }
-            let inserted: HashSet<String> = q
+            let inserted: HashSet<RequestId> = q
                 .fetch_all(&mut *tx)
                 .await?
                 .iter()
@@ -633,25 +634,25 @@ impl SqlStore {
 impl Plan {
     fn line(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         kind: LedgerKind,
-        amount: i64,
-        after: Credits,
-        request_id: &str,
+        amount: Credits,
+        after: Holdings,
+        request_id: &RequestId,
     ) {
         self.lines.push(Line {
-            account_id: account_id.to_string(),
+            account_id: account_id.clone(),
             kind,
             amount,
             after,
-            request_id: request_id.to_string(),
+            request_id: request_id.clone(),
         });
     }
 }
 
 fn account<'a>(
-    accounts: &'a mut HashMap<String, Account>,
-    id: &str,
+    accounts: &'a mut HashMap<AccountId, Account>,
+    id: &AccountId,
 ) -> Result<&'a mut Account, StoreError> {
     // A flipped reservation's account was read under the same lock; a missing one is a
     // broken foreign key.
@@ -661,15 +662,12 @@ fn account<'a>(
 }
 
 fn account_of(row: &AnyRow) -> Result<Account, StoreError> {
-    let threshold: Option<i64> = get(row, "topup_threshold")?;
-    let amount: Option<i64> = get(row, "topup_amount")?;
-    let cap: Option<i64> = get(row, "topup_monthly_cap")?;
     Ok(Account {
-        now: credits(row)?,
-        delta_balance: 0,
-        delta_reserved: 0,
-        // Auto-top-up is on only with all three set, as the single-operation path reads it.
-        topup_below: threshold.filter(|_| amount.is_some() && cap.is_some()),
+        now: holdings(row)?,
+        delta_balance: Credits::ZERO,
+        delta_reserved: Credits::ZERO,
+        // Read as the single-operation path reads it: on only with all three columns set.
+        topup_below: auto_topup_of(row)?.map(|a| a.threshold),
     })
 }
 

@@ -6,6 +6,7 @@ use crate::error::StoreError;
 use crate::secret::{generate_key, hashes_match, key_hash, new_id};
 use crate::types::{KeyRecord, KeyState, KeyStatus};
 use crate::MAX_ACTIVE_KEYS;
+use asa_model::{AccountId, KeyId};
 use asa_model::{ApiKey, KeyKind};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -42,7 +43,7 @@ impl SqlStore {
     async fn insert_key(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        account_id: &str,
+        account_id: &AccountId,
         kind: KeyKind,
         now: DateTime<Utc>,
     ) -> Result<(KeyRecord, ApiKey), StoreError> {
@@ -64,7 +65,7 @@ impl SqlStore {
 
     pub(crate) async fn create_key_impl(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         kind: KeyKind,
     ) -> Result<(KeyRecord, ApiKey), StoreError> {
         let now = self.now();
@@ -78,7 +79,7 @@ impl SqlStore {
         .fetch_optional(&mut *w.tx)
         .await?;
         if exists.is_none() {
-            return Err(StoreError::not_found("account", account_id));
+            return Err(StoreError::not_found("account", account_id.as_str()));
         }
         let active: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM api_keys WHERE account_id = $1 AND expires_at IS NULL",
@@ -88,13 +89,13 @@ impl SqlStore {
         .await?;
         if active >= MAX_ACTIVE_KEYS as i64 {
             return Err(StoreError::TooManyKeys {
-                account_id: account_id.to_string(),
+                account_id: account_id.clone(),
                 limit: MAX_ACTIVE_KEYS,
             });
         }
         let (record, key) = self.insert_key(&mut w.tx, account_id, kind, now).await?;
         w.commit().await?;
-        tracing::info!(account_id, key_id = %record.id, prefix = %record.short_prefix, "key created");
+        tracing::info!(account_id = %account_id, key_id = %record.id, prefix = %record.short_prefix, "key created");
         Ok((record, key))
     }
 
@@ -147,7 +148,7 @@ impl SqlStore {
 
     pub(crate) async fn rotate_key_impl(
         &self,
-        key_id: &str,
+        key_id: &KeyId,
         grace: Option<Duration>,
     ) -> Result<(KeyRecord, ApiKey), StoreError> {
         let now = self.now();
@@ -159,11 +160,11 @@ impl SqlStore {
         .bind(key_id)
         .fetch_optional(&mut *w.tx)
         .await?
-        .ok_or_else(|| StoreError::not_found("key", key_id))?;
+        .ok_or_else(|| StoreError::not_found("key", key_id.as_str()))?;
         let old = key_from_row(&old, now)?;
         if old.expires_at.is_some() {
             return Err(StoreError::KeyRevoked {
-                key_id: key_id.to_string(),
+                key_id: key_id.clone(),
             });
         }
         let (new_record, new_key) = self
@@ -180,11 +181,11 @@ impl SqlStore {
         .execute(&mut *w.tx)
         .await?;
         w.commit().await?;
-        tracing::info!(old_key_id = key_id, new_key_id = %new_record.id, grace_ms = expires - to_ms(now), "key rotated");
+        tracing::info!(old_key_id = %key_id, new_key_id = %new_record.id, grace_ms = expires - to_ms(now), "key rotated");
         Ok((new_record, new_key))
     }
 
-    pub(crate) async fn revoke_key_impl(&self, key_id: &str) -> Result<KeyRecord, StoreError> {
+    pub(crate) async fn revoke_key_impl(&self, key_id: &KeyId) -> Result<KeyRecord, StoreError> {
         let now = self.now();
         let now_ms = to_ms(now);
         let revoked = sqlx::query(&format!(
@@ -197,18 +198,18 @@ impl SqlStore {
         .await?;
         match revoked {
             Some(row) => {
-                tracing::info!(key_id, "key revoked");
+                tracing::info!(key_id = %key_id, "key revoked");
                 key_from_row(&row, now)
             }
             // Revoking twice is harmless: answer with the key as it stands.
             None => self
                 .key_impl(key_id)
                 .await?
-                .ok_or_else(|| StoreError::not_found("key", key_id)),
+                .ok_or_else(|| StoreError::not_found("key", key_id.as_str())),
         }
     }
 
-    pub(crate) async fn key_impl(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
+    pub(crate) async fn key_impl(&self, key_id: &KeyId) -> Result<Option<KeyRecord>, StoreError> {
         let now = self.now();
         sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
             .bind(key_id)
@@ -218,7 +219,10 @@ impl SqlStore {
             .transpose()
     }
 
-    pub(crate) async fn keys_impl(&self, account_id: &str) -> Result<Vec<KeyRecord>, StoreError> {
+    pub(crate) async fn keys_impl(
+        &self,
+        account_id: &AccountId,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
         let now = self.now();
         sqlx::query(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE account_id = $1 ORDER BY created_at, id"

@@ -9,6 +9,7 @@ use crate::error::{ReserveError, StoreError};
 use crate::payments::PaymentRequest;
 use crate::secret::new_id;
 use crate::types::{AutoTopup, LedgerEntry, LedgerKind, Reservation};
+use asa_model::{AccountId, Credits, RequestId};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
@@ -16,22 +17,23 @@ use std::time::Duration;
 
 /// Balance and reserved right after a change.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Credits {
-    pub(super) balance: i64,
-    pub(super) reserved: i64,
+pub(super) struct Holdings {
+    pub(super) balance: Credits,
+    pub(super) reserved: Credits,
 }
 
-pub(super) fn credits(row: &AnyRow) -> Result<Credits, StoreError> {
-    Ok(Credits {
+pub(super) fn holdings(row: &AnyRow) -> Result<Holdings, StoreError> {
+    Ok(Holdings {
         balance: get(row, "balance")?,
         reserved: get(row, "reserved")?,
     })
 }
 
-fn auto_topup_of(row: &AnyRow) -> Result<Option<AutoTopup>, StoreError> {
-    let threshold: Option<i64> = get(row, "topup_threshold")?;
-    let amount: Option<i64> = get(row, "topup_amount")?;
-    let cap: Option<i64> = get(row, "topup_monthly_cap")?;
+/// An account's auto-top-up setting from its three columns (all set, or none).
+pub(super) fn auto_topup_of(row: &AnyRow) -> Result<Option<AutoTopup>, StoreError> {
+    let threshold: Option<Credits> = get(row, "topup_threshold")?;
+    let amount: Option<Credits> = get(row, "topup_amount")?;
+    let cap: Option<Credits> = get(row, "topup_monthly_cap")?;
     Ok(match (threshold, amount, cap) {
         (Some(threshold), Some(amount), Some(monthly_cap)) => Some(AutoTopup {
             threshold,
@@ -50,7 +52,7 @@ pub(super) fn month_start(now: DateTime<Utc>) -> DateTime<Utc> {
 
 /// A reservation taken, with what the threshold check after it needs.
 struct Covered {
-    after: Credits,
+    after: Holdings,
     cfg: Option<AutoTopup>,
     topped_up: bool,
 }
@@ -59,23 +61,23 @@ enum Shortfall {
     Covered(Covered),
     /// Insufficient; `keep` commits what the attempt recorded (top-up, invoice line).
     Refused {
-        balance: i64,
+        balance: Credits,
         keep: bool,
     },
 }
 
 enum TopUp {
-    Done(Credits),
+    Done(Holdings),
     CapReached,
     Declined,
 }
 
 pub(super) struct Entry<'a> {
-    pub(super) account_id: &'a str,
+    pub(super) account_id: &'a AccountId,
     pub(super) kind: LedgerKind,
-    pub(super) amount: i64,
-    pub(super) after: Credits,
-    pub(super) request_id: Option<&'a str>,
+    pub(super) amount: Credits,
+    pub(super) after: Holdings,
+    pub(super) request_id: Option<&'a RequestId>,
     pub(super) note: Option<&'a str>,
 }
 
@@ -104,8 +106,8 @@ pub(super) async fn record(
 /// Takes `cost` from the balance into reserved if the balance covers it.
 async fn take(
     tx: &mut Transaction<'static, Any>,
-    account_id: &str,
-    cost: i64,
+    account_id: &AccountId,
+    cost: Credits,
 ) -> Result<Option<AnyRow>, StoreError> {
     Ok(sqlx::query(
         "UPDATE accounts SET balance = balance - $1, reserved = reserved + $1 \
@@ -138,9 +140,9 @@ impl SqlStore {
     pub(super) async fn topped_up_since(
         &self,
         tx: &mut Transaction<'static, Any>,
-        account_id: &str,
+        account_id: &AccountId,
         since: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<Credits, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger \
              WHERE account_id = $1 AND kind = $2 AND created_at >= $3",
@@ -157,8 +159,8 @@ impl SqlStore {
     async fn auto_top_up(
         &self,
         w: &mut WriteTx<'_>,
-        account_id: &str,
-        request_id: &str,
+        account_id: &AccountId,
+        request_id: &RequestId,
         cfg: AutoTopup,
         now: DateTime<Utc>,
     ) -> Result<TopUp, StoreError> {
@@ -166,10 +168,9 @@ impl SqlStore {
             .topped_up_since(&mut w.tx, account_id, month_start(now))
             .await?;
         if spent + cfg.amount > cfg.monthly_cap {
-            tracing::info!(
-                account_id,
-                spent,
-                cap = cfg.monthly_cap,
+            tracing::info!(account_id = %account_id,
+                spent = spent.get(),
+                cap = cfg.monthly_cap.get(),
                 "auto-top-up cap reached"
             );
             return Ok(TopUp::CapReached);
@@ -201,7 +202,7 @@ impl SqlStore {
         .execute(&mut *w.tx)
         .await?;
         if let Err(e) = paid {
-            tracing::warn!(account_id, invoice_id, error = %e, "auto-top-up payment failed");
+            tracing::warn!(account_id = %account_id, invoice_id, error = %e, "auto-top-up payment failed");
             return Ok(TopUp::Declined);
         }
         let row = sqlx::query(
@@ -211,7 +212,7 @@ impl SqlStore {
         .bind(account_id)
         .fetch_one(&mut *w.tx)
         .await?;
-        let after = credits(&row)?;
+        let after = holdings(&row)?;
         let note = format!("invoice {invoice_id}");
         let entry = Entry {
             account_id,
@@ -222,17 +223,17 @@ impl SqlStore {
             note: Some(&note),
         };
         record(&mut w.tx, entry, to_ms(now)).await?;
-        tracing::info!(account_id, invoice_id, amount = cfg.amount, "auto-top-up");
+        tracing::info!(account_id = %account_id, invoice_id, amount = cfg.amount.get(), "auto-top-up");
         Ok(TopUp::Done(after))
     }
 
     pub(crate) async fn add_credits_impl(
         &self,
-        account_id: &str,
-        amount: i64,
+        account_id: &AccountId,
+        amount: Credits,
         note: &str,
-    ) -> Result<i64, StoreError> {
-        if amount <= 0 {
+    ) -> Result<Credits, StoreError> {
+        if !amount.is_positive() {
             return Err(StoreError::InvalidArgument(
                 "credits to add must be > 0".into(),
             ));
@@ -246,8 +247,8 @@ impl SqlStore {
         .bind(account_id)
         .fetch_optional(&mut *w.tx)
         .await?
-        .ok_or_else(|| StoreError::not_found("account", account_id))?;
-        let after = credits(&row)?;
+        .ok_or_else(|| StoreError::not_found("account", account_id.as_str()))?;
+        let after = holdings(&row)?;
         let note = Some(note).filter(|n| !n.is_empty());
         let entry = Entry {
             account_id,
@@ -264,9 +265,9 @@ impl SqlStore {
 
     pub(crate) async fn reserve_impl(
         &self,
-        account_id: &str,
-        request_id: &str,
-        cost: i64,
+        account_id: &AccountId,
+        request_id: &RequestId,
+        cost: Credits,
         ttl: Duration,
     ) -> Result<Reservation, ReserveError> {
         // `cost > 0` was checked by `reserve_grouped`, the one way in, before queueing.
@@ -279,7 +280,7 @@ impl SqlStore {
             topped_up,
         } = match take(&mut w.tx, account_id, cost).await? {
             Some(row) => Covered {
-                after: credits(&row)?,
+                after: holdings(&row)?,
                 cfg: auto_topup_of(&row)?,
                 topped_up: false,
             },
@@ -332,8 +333,8 @@ impl SqlStore {
         }
         w.commit().await?;
         Ok(Reservation {
-            request_id: request_id.to_string(),
-            account_id: account_id.to_string(),
+            request_id: request_id.clone(),
+            account_id: account_id.clone(),
             cost,
             expires_at,
             balance_after: after.balance,
@@ -345,9 +346,9 @@ impl SqlStore {
     async fn cover_shortfall(
         &self,
         w: &mut WriteTx<'_>,
-        account_id: &str,
-        request_id: &str,
-        cost: i64,
+        account_id: &AccountId,
+        request_id: &RequestId,
+        cost: Credits,
         now: DateTime<Utc>,
     ) -> Result<Shortfall, StoreError> {
         let row = sqlx::query(&format!(
@@ -358,15 +359,15 @@ impl SqlStore {
         .bind(account_id)
         .fetch_optional(&mut *w.tx)
         .await?
-        .ok_or_else(|| StoreError::not_found("account", account_id))?;
-        let short = credits(&row)?;
+        .ok_or_else(|| StoreError::not_found("account", account_id.as_str()))?;
+        let short = holdings(&row)?;
         let cfg = auto_topup_of(&row)?;
         if short.balance >= cost {
             let row = take(&mut w.tx, account_id, cost)
                 .await?
                 .ok_or_else(|| StoreError::Corrupt("balance changed under a row lock".into()))?;
             return Ok(Shortfall::Covered(Covered {
-                after: credits(&row)?,
+                after: holdings(&row)?,
                 cfg,
                 topped_up: false,
             }));
@@ -386,7 +387,7 @@ impl SqlStore {
         {
             TopUp::Done(topped) => Ok(match take(&mut w.tx, account_id, cost).await? {
                 Some(row) => Shortfall::Covered(Covered {
-                    after: credits(&row)?,
+                    after: holdings(&row)?,
                     cfg: Some(cfg),
                     topped_up: true,
                 }),
@@ -403,7 +404,7 @@ impl SqlStore {
     async fn refuse_duplicate(
         &self,
         tx: &mut Transaction<'static, Any>,
-        request_id: &str,
+        request_id: &RequestId,
     ) -> Result<(), StoreError> {
         let seen = sqlx::query("SELECT request_id FROM reservations WHERE request_id = $1")
             .bind(request_id)
@@ -416,8 +417,8 @@ impl SqlStore {
     }
 }
 
-fn duplicate(request_id: &str) -> StoreError {
+fn duplicate(request_id: &RequestId) -> StoreError {
     StoreError::DuplicateRequest {
-        request_id: request_id.to_string(),
+        request_id: request_id.clone(),
     }
 }

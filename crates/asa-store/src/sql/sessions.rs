@@ -5,6 +5,7 @@ use super::{from_ms, get, to_ms, SqlStore};
 use crate::error::StoreError;
 use crate::secret::{session_token, token_hash};
 use crate::session::DashboardSession;
+use asa_model::{AccountId, KeyId};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use std::time::Duration;
@@ -25,8 +26,8 @@ fn session_from_row(row: &AnyRow) -> Result<DashboardSession, StoreError> {
 impl SqlStore {
     pub(crate) async fn create_session_impl(
         &self,
-        account_id: Option<&str>,
-        key_id: Option<&str>,
+        account_id: Option<&AccountId>,
+        key_id: Option<&KeyId>,
         ttl: Duration,
     ) -> Result<(DashboardSession, String), StoreError> {
         let now = self.now();
@@ -68,7 +69,7 @@ impl SqlStore {
     pub(crate) async fn set_session_key_impl(
         &self,
         session_id: &str,
-        key_id: &str,
+        key_id: &KeyId,
     ) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
         sqlx::query("UPDATE dashboard_sessions SET key_id = $1 WHERE id = $2")

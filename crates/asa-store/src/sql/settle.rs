@@ -2,10 +2,11 @@
 //! held one died. Each flips `state` from `held` with a conditional UPDATE, so exactly one
 //! of them wins per request id.
 
-use super::ledger::{credits, ledger_from_row, month_start, record, Entry};
+use super::ledger::{holdings, ledger_from_row, month_start, record, Entry};
 use super::{get, to_ms, SqlStore};
 use crate::error::StoreError;
 use crate::types::{ChargeOutcome, LedgerEntry, LedgerKind, Refusal, Reservation};
+use asa_model::{AccountId, Credits, RequestId};
 use chrono::{DateTime, Utc};
 use sqlx::{Any, Transaction};
 
@@ -38,8 +39,8 @@ impl SqlStore {
         .fetch_optional(&mut **tx)
         .await?;
         if let Some(held) = held {
-            let account_id: String = get(&held, "account_id")?;
-            let cost: i64 = get(&held, "cost")?;
+            let account_id: AccountId = get(&held, "account_id")?;
+            let cost: Credits = get(&held, "cost")?;
             let row = sqlx::query(
                 "UPDATE accounts SET reserved = reserved - $1 WHERE id = $2 \
                  RETURNING balance, reserved",
@@ -48,7 +49,7 @@ impl SqlStore {
             .bind(&account_id)
             .fetch_one(&mut **tx)
             .await?;
-            let after = credits(&row)?;
+            let after = holdings(&row)?;
             let entry = Entry {
                 account_id: &account_id,
                 kind: LedgerKind::Charge,
@@ -76,8 +77,8 @@ impl SqlStore {
             "charged" => Ok(ChargeOutcome::AlreadyCharged),
             "released" => Ok(ChargeOutcome::Refused(Refusal::Released)),
             "expired" => {
-                let account_id: String = get(&settled, "account_id")?;
-                let cost: i64 = get(&settled, "cost")?;
+                let account_id: AccountId = get(&settled, "account_id")?;
+                let cost: Credits = get(&settled, "cost")?;
                 self.late_charge(tx, &r.request_id, &account_id, cost, now)
                     .await
             }
@@ -91,9 +92,9 @@ impl SqlStore {
     async fn late_charge(
         &self,
         tx: &mut Transaction<'static, Any>,
-        request_id: &str,
-        account_id: &str,
-        cost: i64,
+        request_id: &RequestId,
+        account_id: &AccountId,
+        cost: Credits,
         now: i64,
     ) -> Result<ChargeOutcome, StoreError> {
         let row = sqlx::query(
@@ -105,7 +106,7 @@ impl SqlStore {
         .fetch_optional(&mut **tx)
         .await?;
         let Some(row) = row else {
-            let balance: i64 = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = $1")
+            let balance: Credits = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = $1")
                 .bind(account_id)
                 .fetch_one(&mut **tx)
                 .await?;
@@ -121,7 +122,7 @@ impl SqlStore {
         .bind(request_id)
         .execute(&mut **tx)
         .await?;
-        let after = credits(&row)?;
+        let after = holdings(&row)?;
         let entry = Entry {
             account_id,
             kind: LedgerKind::Charge,
@@ -131,9 +132,8 @@ impl SqlStore {
             note: Some("late: the reservation had expired"),
         };
         record(tx, entry, now).await?;
-        tracing::warn!(
-            account_id,
-            request_id,
+        tracing::warn!(account_id = %account_id,
+            request_id = %request_id,
             "charged after its reservation expired"
         );
         Ok(ChargeOutcome::Charged {
@@ -156,8 +156,8 @@ impl SqlStore {
         let Some(held) = held else {
             return Ok(false);
         };
-        let account_id: String = get(&held, "account_id")?;
-        let cost: i64 = get(&held, "cost")?;
+        let account_id: AccountId = get(&held, "account_id")?;
+        let cost: Credits = get(&held, "cost")?;
         self.give_back(
             &mut w,
             &account_id,
@@ -174,9 +174,9 @@ impl SqlStore {
     async fn give_back(
         &self,
         w: &mut super::WriteTx<'_>,
-        account_id: &str,
-        request_id: &str,
-        cost: i64,
+        account_id: &AccountId,
+        request_id: &RequestId,
+        cost: Credits,
         kind: LedgerKind,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -192,7 +192,7 @@ impl SqlStore {
             account_id,
             kind,
             amount: cost,
-            after: credits(&row)?,
+            after: holdings(&row)?,
             request_id: Some(request_id),
             note: None,
         };
@@ -218,9 +218,9 @@ impl SqlStore {
             .fetch_all(&mut *w.tx)
             .await?;
             for row in &rows {
-                let request_id: String = get(row, "request_id")?;
-                let account_id: String = get(row, "account_id")?;
-                let cost: i64 = get(row, "cost")?;
+                let request_id: RequestId = get(row, "request_id")?;
+                let account_id: AccountId = get(row, "account_id")?;
+                let cost: Credits = get(row, "cost")?;
                 self.give_back(
                     &mut w,
                     &account_id,
@@ -245,7 +245,7 @@ impl SqlStore {
 
     pub(crate) async fn ledger_impl(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         limit: u32,
     ) -> Result<Vec<LedgerEntry>, StoreError> {
         sqlx::query(
@@ -263,8 +263,8 @@ impl SqlStore {
 
     pub(crate) async fn auto_topup_this_month_impl(
         &self,
-        account_id: &str,
-    ) -> Result<i64, StoreError> {
+        account_id: &AccountId,
+    ) -> Result<Credits, StoreError> {
         let since = month_start(self.now());
         let mut conn = self.pool.begin().await?;
         let spent = self.topped_up_since(&mut conn, account_id, since).await?;

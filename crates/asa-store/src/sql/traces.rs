@@ -7,6 +7,7 @@ use crate::trace::{
     AccountActivity, CodeCount, LatencySummary, Outcome, Trace, TraceFilter, Usage, UsageRow,
     UsageTotals,
 };
+use asa_model::{AccountId, RequestId};
 use chrono::{DateTime, Days, Utc};
 use sqlx::any::AnyRow;
 
@@ -141,7 +142,7 @@ impl SqlStore {
                 query = query
                     .bind(t.request_id.as_str())
                     .bind(to_ms(t.created_at))
-                    .bind(t.account_id.as_deref())
+                    .bind(&t.account_id)
                     .bind(t.key_prefix.as_deref())
                     .bind(t.endpoint.as_str())
                     .bind(json_text(&t.scrubbed_params()))
@@ -159,8 +160,8 @@ impl SqlStore {
 
     pub(crate) async fn trace_impl(
         &self,
-        request_id: &str,
-        account_id: Option<&str>,
+        request_id: &RequestId,
+        account_id: Option<&AccountId>,
     ) -> Result<Option<Trace>, StoreError> {
         let mut sql = format!("SELECT {TRACE_COLUMNS} FROM traces WHERE request_id = $1");
         if account_id.is_some() {
@@ -181,7 +182,7 @@ impl SqlStore {
     pub(crate) async fn traces_impl(&self, filter: &TraceFilter) -> Result<Vec<Trace>, StoreError> {
         let mut w = Conditions::default();
         if let Some(a) = &filter.account_id {
-            w.push("account_id = ", Bind::Text(a.clone()));
+            w.push("account_id = ", Bind::Text(a.to_string()));
         }
         if let Some(k) = &filter.key_prefix {
             w.push("key_prefix = ", Bind::Text(k.clone()));
@@ -235,7 +236,7 @@ impl SqlStore {
 
     pub(crate) async fn errors_by_day_impl(
         &self,
-        account_id: Option<&str>,
+        account_id: Option<&AccountId>,
         days: u32,
     ) -> Result<Vec<CodeCount>, StoreError> {
         let mut w = Conditions::default();
@@ -267,7 +268,7 @@ impl SqlStore {
 
     pub(crate) async fn latency_summary_impl(
         &self,
-        account_id: Option<&str>,
+        account_id: Option<&AccountId>,
         since: DateTime<Utc>,
     ) -> Result<LatencySummary, StoreError> {
         let mut w = Conditions::default();
@@ -360,7 +361,7 @@ impl SqlStore {
 
     pub(crate) async fn usage_impl(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         days: u32,
     ) -> Result<Usage, StoreError> {
         let since_ms = self.days_start_ms(days);

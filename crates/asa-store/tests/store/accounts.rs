@@ -1,4 +1,5 @@
 use crate::backend::Backend;
+use asa_model::{AccountId, Credits};
 use asa_store::{LedgerKind, NewAccount, PlanOverrides, StoreError, StoreOptions};
 
 crate::suite!(
@@ -54,7 +55,7 @@ fn new(plan: &str, credits: i64) -> NewAccount {
     NewAccount {
         plan: plan.into(),
         name: Some("Acme".into()),
-        credits,
+        credits: Credits(credits),
     }
 }
 
@@ -62,11 +63,19 @@ async fn accounts_round_trip(b: &Backend) {
     let s = &b.store;
     let a = s.create_account(new("free", 100)).await.unwrap();
     assert!(a.id.starts_with("acc_") && a.id.len() == 20, "{}", a.id);
-    assert_eq!((a.balance, a.reserved, a.plan.as_str()), (100, 0, "free"));
+    assert_eq!(
+        (a.balance, a.reserved, a.plan.as_str()),
+        (Credits(100), Credits(0), "free")
+    );
     assert_eq!(a.name.as_deref(), Some("Acme"));
     assert_eq!(a.auto_topup, None);
     assert_eq!(s.account(&a.id).await.unwrap(), Some(a.clone()));
-    assert_eq!(s.account("acc_0000000000000000").await.unwrap(), None);
+    assert_eq!(
+        s.account(&AccountId::from("acc_0000000000000000"))
+            .await
+            .unwrap(),
+        None
+    );
 
     let other = s.create_account(new("pro", 0)).await.unwrap();
     let all = s.list_accounts().await.unwrap();
@@ -101,7 +110,11 @@ async fn plan_changes(b: &Backend) {
         ("vibe", PlanOverrides::default())
     );
     let err = s
-        .set_plan("acc_ffffffffffffffff", "pro", PlanOverrides::default())
+        .set_plan(
+            &AccountId::from("acc_ffffffffffffffff"),
+            "pro",
+            PlanOverrides::default(),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -123,17 +136,20 @@ async fn opening_credits_are_a_top_up(b: &Backend) {
     assert_eq!(ledger.len(), 1);
     assert_eq!(
         (ledger[0].kind, ledger[0].amount, ledger[0].balance_after),
-        (LedgerKind::TopUp, 250, 250)
+        (LedgerKind::TopUp, Credits(250), Credits(250))
     );
-    assert_eq!(s.add_credits(&a.id, 50, "manual").await.unwrap(), 300);
+    assert_eq!(
+        s.add_credits(&a.id, Credits(50), "manual").await.unwrap(),
+        Credits(300)
+    );
     let ledger = s.ledger(&a.id, 10).await.unwrap();
     assert_eq!(ledger[0].note.as_deref(), Some("manual"), "newest first");
     assert!(matches!(
-        s.add_credits(&a.id, 0, "").await.unwrap_err(),
+        s.add_credits(&a.id, Credits(0), "").await.unwrap_err(),
         StoreError::InvalidArgument(_)
     ));
     assert!(matches!(
-        s.add_credits("acc_ffffffffffffffff", 5, "")
+        s.add_credits(&AccountId::from("acc_ffffffffffffffff"), Credits(5), "")
             .await
             .unwrap_err(),
         StoreError::NotFound { .. }

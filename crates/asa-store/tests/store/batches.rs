@@ -1,5 +1,6 @@
 use crate::backend::Backend;
 use crate::ledger::account;
+use asa_model::Credits;
 use asa_store::batch::*;
 use asa_store::{Clock, Store};
 use chrono::Duration as ChronoDuration;
@@ -112,7 +113,7 @@ async fn an_item_is_charged_once_with_its_result(b: &Backend) {
     assert!(running.started_at.is_some());
 
     let r = s
-        .reserve(&acc, &claimed[0].request_id, 5, LEASE)
+        .reserve(&acc, &claimed[0].request_id, Credits(5), LEASE)
         .await
         .unwrap();
     let settled = s
@@ -122,12 +123,12 @@ async fn an_item_is_charged_once_with_its_result(b: &Backend) {
     assert_eq!(
         settled,
         ItemSettled::Stored {
-            credits_charged: 5,
+            credits_charged: Credits(5),
             batch_finished: false
         }
     );
     let r = s
-        .reserve(&acc, &claimed[1].request_id, 5, LEASE)
+        .reserve(&acc, &claimed[1].request_id, Credits(5), LEASE)
         .await
         .unwrap();
     let settled = s
@@ -137,19 +138,19 @@ async fn an_item_is_charged_once_with_its_result(b: &Backend) {
     assert_eq!(
         settled,
         ItemSettled::Stored {
-            credits_charged: 0,
+            credits_charged: Credits(0),
             batch_finished: true
         }
     );
     let a = s.account(&acc).await.unwrap().unwrap();
-    assert_eq!((a.balance, a.reserved), (95, 0));
+    assert_eq!((a.balance, a.reserved), (Credits(95), Credits(0)));
     let done = s.batch(&batch.id, None).await.unwrap().unwrap();
     assert_eq!(done.status, BatchStatus::Complete);
     assert_eq!(
         (done.processed_count, done.success_count, done.failure_count),
         (2, 1, 1)
     );
-    assert_eq!(done.credits_charged, 5);
+    assert_eq!(done.credits_charged, Credits(5));
     assert!(done.completed_at.is_some());
     let items = s.batch_items(&batch.id, 0, 10).await.unwrap();
     assert_eq!(items[0].state, ItemState::Ok);
@@ -182,7 +183,7 @@ async fn a_lapsed_lease_is_taken_again_and_the_dead_run_cannot_store(b: &Backend
     let dead = s.claim_batch_items("node-a", 10, LEASE).await.unwrap();
     assert_eq!(dead.len(), 1);
     let dead_r = s
-        .reserve(&acc, &dead[0].request_id, 5, LEASE)
+        .reserve(&acc, &dead[0].request_id, Credits(5), LEASE)
         .await
         .unwrap();
     // Within the lease nobody else takes it.
@@ -203,18 +204,21 @@ async fn a_lapsed_lease_is_taken_again_and_the_dead_run_cannot_store(b: &Backend
         .unwrap();
     assert_eq!(settled, ItemSettled::Stale);
     let a = s.account(&acc).await.unwrap().unwrap();
-    assert_eq!((a.balance, a.reserved), (100, 0));
+    assert_eq!((a.balance, a.reserved), (Credits(100), Credits(0)));
     let r = s
-        .reserve(&acc, &again[0].request_id, 5, LEASE)
+        .reserve(&acc, &again[0].request_id, Credits(5), LEASE)
         .await
         .unwrap();
     s.complete_batch_item(&again[0], ok_result(vec![r]))
         .await
         .unwrap();
     let a = s.account(&acc).await.unwrap().unwrap();
-    assert_eq!((a.balance, a.reserved), (95, 0));
+    assert_eq!((a.balance, a.reserved), (Credits(95), Credits(0)));
     let done = s.batch(&batch.id, None).await.unwrap().unwrap();
-    assert_eq!((done.processed_count, done.credits_charged), (1, 5));
+    assert_eq!(
+        (done.processed_count, done.credits_charged),
+        (1, Credits(5))
+    );
 }
 
 async fn requeued_items_wait_their_turn(b: &Backend) {

@@ -4,6 +4,7 @@
 use crate::backend::Backend;
 use crate::ledger::account;
 use asa_model::KeyKind;
+use asa_model::{Credits, RequestId};
 use asa_store::{Clock, Outcome, Trace, TraceFilter};
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use serde_json::json;
@@ -25,7 +26,7 @@ fn trace(id: &str, at: DateTime<Utc>, account: &str, params: serde_json::Value) 
         params,
         status: 200,
         error_code: None,
-        credits_charged: 5,
+        credits_charged: Credits(5),
         latency_ms: 100,
         attempts: json!([]),
         extractor: json!(null),
@@ -35,7 +36,7 @@ fn trace(id: &str, at: DateTime<Utc>, account: &str, params: serde_json::Value) 
 fn failed(mut t: Trace, status: u16, code: &str) -> Trace {
     t.status = status;
     t.error_code = Some(code.into());
-    t.credits_charged = 0;
+    t.credits_charged = Credits(0);
     t
 }
 
@@ -214,7 +215,7 @@ async fn errors_latency_and_activity(b: &Backend) {
     let mut batch = Vec::new();
     for i in 0..20 {
         let mut t = trace(
-            &format!("req_s{i:011}"),
+            &RequestId::from(format!("req_s{i:011}")),
             now - ChronoDuration::seconds(i),
             &acc,
             json!({}),
@@ -277,10 +278,16 @@ async fn errors_latency_and_activity(b: &Backend) {
         .iter()
         .find(|a| a.account_id.as_deref() == Some(acc.as_str()))
         .unwrap();
-    assert_eq!((mine.requests, mine.errors, mine.credits), (21, 5, 80));
+    assert_eq!(
+        (mine.requests, mine.errors, mine.credits),
+        (21, 5, Credits(80))
+    );
     let theirs = activity
         .iter()
         .find(|a| a.account_id.as_deref() == Some(other.as_str()))
         .unwrap();
-    assert_eq!((theirs.requests, theirs.errors, theirs.credits), (1, 1, 0));
+    assert_eq!(
+        (theirs.requests, theirs.errors, theirs.credits),
+        (1, 1, Credits(0))
+    );
 }

@@ -1,4 +1,5 @@
 use crate::backend::Backend;
+use asa_model::{AccountId, Credits, KeyId};
 use asa_model::{ApiKey, KeyKind};
 use asa_store::{Clock, KeyState, KeyStatus, NewAccount, StoreError, MAX_ACTIVE_KEYS};
 use chrono::Duration as ChronoDuration;
@@ -13,12 +14,12 @@ crate::suite!(
     last_used_is_touched_at_most_once_a_minute,
 );
 
-async fn account(b: &Backend) -> String {
+async fn account(b: &Backend) -> AccountId {
     b.store
         .create_account(NewAccount {
             plan: "free".into(),
             name: None,
-            credits: 0,
+            credits: Credits(0),
         })
         .await
         .unwrap()
@@ -111,7 +112,7 @@ async fn key_limit(b: &Backend) {
     b.store.create_key(&other, KeyKind::Live).await.unwrap();
     assert!(matches!(
         b.store
-            .create_key("acc_ffffffffffffffff", KeyKind::Live)
+            .create_key(&AccountId::from("acc_ffffffffffffffff"), KeyKind::Live)
             .await
             .unwrap_err(),
         StoreError::NotFound { .. }
@@ -142,7 +143,7 @@ async fn rotate_without_grace(b: &Backend) {
     assert!(matches!(err, StoreError::KeyRevoked { .. }), "{err}");
     assert!(matches!(
         b.store
-            .rotate_key("key_ffffffffffffffff", None)
+            .rotate_key(&KeyId::from("key_ffffffffffffffff"), None)
             .await
             .unwrap_err(),
         StoreError::NotFound { .. }
@@ -212,7 +213,7 @@ async fn revoke_and_unknown(b: &Backend) {
     );
     assert!(matches!(
         b.store
-            .revoke_key("key_ffffffffffffffff")
+            .revoke_key(&KeyId::from("key_ffffffffffffffff"))
             .await
             .unwrap_err(),
         StoreError::NotFound { .. }

@@ -4,6 +4,7 @@
 
 use crate::backend::Backend;
 use crate::ledger::account;
+use asa_model::{Credits, RequestId};
 use asa_store::{ChargeOutcome, Clock, LedgerKind, ReserveError};
 use chrono::Duration as ChronoDuration;
 use rand::rngs::StdRng;
@@ -18,7 +19,7 @@ crate::suite!(ledger_property_under_concurrency);
 fn assert_chained(ledger: &[asa_store::LedgerEntry], backend: &str) {
     let mut lines: Vec<_> = ledger.iter().collect();
     lines.sort_by_key(|e| e.id);
-    let (mut balance, mut reserved) = (0i64, 0i64);
+    let (mut balance, mut reserved) = (Credits::ZERO, Credits::ZERO);
     for e in lines {
         let a = e.amount;
         match e.kind {
@@ -52,7 +53,7 @@ const TOP_UP: i64 = 25;
 #[derive(Debug, PartialEq)]
 enum Outcome {
     /// A 2xx was delivered for this request id.
-    Delivered(String),
+    Delivered(RequestId),
     NotBilled,
     Refused,
 }
@@ -65,7 +66,7 @@ async fn ledger_property_under_concurrency(b: &Backend) {
         let acc = acc.clone();
         tasks.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(i);
-            let request_id = format!("req_{i:012x}");
+            let request_id = RequestId::from(format!("req_{i:012x}"));
             let kind = rng.gen_range(0..6);
             // Kinds 4 and 5 reserve with no time to live: the expirer races their settlement.
             let ttl = if kind >= 4 {
@@ -73,7 +74,7 @@ async fn ledger_property_under_concurrency(b: &Backend) {
             } else {
                 Duration::from_secs(3600)
             };
-            let r = match store.reserve(&acc, &request_id, COST, ttl).await {
+            let r = match store.reserve(&acc, &request_id, Credits(COST), ttl).await {
                 Ok(r) => r,
                 Err(ReserveError::Insufficient { .. }) => return Outcome::Refused,
                 Err(e) => panic!("reserve: {e}"),
@@ -118,7 +119,7 @@ async fn ledger_property_under_concurrency(b: &Backend) {
         let acc = acc.clone();
         tasks.push(tokio::spawn(async move {
             store
-                .add_credits(&acc, TOP_UP, "concurrent top-up")
+                .add_credits(&acc, Credits(TOP_UP), "concurrent top-up")
                 .await
                 .unwrap();
             Outcome::NotBilled
@@ -152,7 +153,7 @@ async fn ledger_property_under_concurrency(b: &Backend) {
         .iter()
         .filter(|e| e.kind == LedgerKind::Charge)
         .collect();
-    let charged: HashSet<String> = charges
+    let charged: HashSet<RequestId> = charges
         .iter()
         .map(|e| e.request_id.clone().unwrap())
         .collect();
@@ -167,27 +168,31 @@ async fn ledger_property_under_concurrency(b: &Backend) {
         "{}: exactly the delivered requests are charged",
         b.name
     );
-    let charged_sum: i64 = charges.iter().map(|e| e.amount).sum();
-    assert_eq!(charged_sum, COST * delivered.len() as i64);
+    let charged_sum: Credits = charges.iter().map(|e| e.amount).sum();
+    assert_eq!(charged_sum, Credits(COST * delivered.len() as i64));
     assert!(ledger
         .iter()
-        .all(|e| e.balance_after >= 0 && e.reserved_after >= 0));
+        .all(|e| e.balance_after >= Credits(0) && e.reserved_after >= Credits(0)));
     assert_chained(&ledger, b.name);
-    let topped: i64 = ledger
+    let topped: Credits = ledger
         .iter()
         .filter(|e| matches!(e.kind, LedgerKind::TopUp | LedgerKind::AutoTopUp))
         .map(|e| e.amount)
         .sum();
-    assert_eq!(topped, INITIAL + TOP_UPS * TOP_UP);
+    assert_eq!(topped, Credits(INITIAL + TOP_UPS * TOP_UP));
     let a = b.store.account(&acc).await.unwrap().unwrap();
-    assert_eq!(a.reserved, 0, "every reservation is settled or expired");
+    assert_eq!(
+        a.reserved,
+        Credits(0),
+        "every reservation is settled or expired"
+    );
     assert_eq!(
         a.balance + a.reserved + charged_sum,
         topped,
         "credits are conserved"
     );
     assert!(
-        refused > 0 && a.balance < INITIAL,
+        refused > 0 && a.balance < Credits(INITIAL),
         "the balance ran out: {refused} refused"
     );
 }

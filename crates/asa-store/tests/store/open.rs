@@ -1,5 +1,6 @@
 //! Opening SQLite stores: URL forms, WAL, migrations that are safe to run again.
 
+use asa_model::Credits;
 use asa_model::KeyKind;
 use asa_store::{open, KeyStatus, NewAccount, StoreError};
 use sqlx::AnyPool;
@@ -8,7 +9,7 @@ fn new() -> NewAccount {
     NewAccount {
         plan: "free".into(),
         name: None,
-        credits: 10,
+        credits: Credits(10),
     }
 }
 
@@ -23,7 +24,10 @@ async fn a_bare_path_is_created_and_reopened_with_its_data() {
     drop(store);
 
     let again = open(&format!("sqlite://{path}")).await.unwrap();
-    assert_eq!(again.account(&acc.id).await.unwrap().unwrap().balance, 10);
+    assert_eq!(
+        again.account(&acc.id).await.unwrap().unwrap().balance,
+        Credits(10)
+    );
     assert!(matches!(
         again.authenticate(&key).await.unwrap(),
         KeyStatus::Active(_)
@@ -43,7 +47,10 @@ async fn memory_store_keeps_its_data_across_calls() {
     let store = open("sqlite::memory:").await.unwrap();
     let acc = store.create_account(new()).await.unwrap();
     for expected in 11..=13 {
-        assert_eq!(store.add_credits(&acc.id, 1, "").await.unwrap(), expected);
+        assert_eq!(
+            store.add_credits(&acc.id, Credits(1), "").await.unwrap(),
+            Credits(expected)
+        );
     }
     assert_eq!(store.list_accounts().await.unwrap().len(), 1);
 }

@@ -1,5 +1,6 @@
 use crate::backend::Backend;
 use crate::ledger::account;
+use asa_model::{AccountId, Credits, RequestId};
 use asa_store::{Clock, Trace, TraceFilter};
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use serde_json::json;
@@ -29,7 +30,11 @@ pub(crate) fn trace(
         params: json!({"query": "B000000001", "domain": "com"}),
         status,
         error_code: code.map(Into::into),
-        credits_charged: if (200..300).contains(&status) { 5 } else { 0 },
+        credits_charged: if (200..300).contains(&status) {
+            Credits(5)
+        } else {
+            Credits(0)
+        },
         latency_ms: 321,
         attempts: json!([{"exit_country": "US", "proxy_id": "px1", "upstream_status": 200, "outcome": "ok", "latency_ms": 300}]),
         extractor: json!({"version": "1.0.0", "page": "product", "missing": []}),
@@ -93,7 +98,12 @@ async fn traces_round_trip(b: &Backend) {
         s.trace(&anonymous.request_id, Some(&mine)).await.unwrap(),
         None
     );
-    assert_eq!(s.trace("req_ffffffffffff", None).await.unwrap(), None);
+    assert_eq!(
+        s.trace(&RequestId::from("req_ffffffffffff"), None)
+            .await
+            .unwrap(),
+        None
+    );
 
     // A replayed batch is skipped, not an error; an empty batch is fine.
     let mut changed = t.clone();
@@ -109,7 +119,7 @@ async fn traces_round_trip(b: &Backend) {
     let batch: Vec<_> = (0..260)
         .map(|i| {
             trace(
-                &format!("req_b{i:011}"),
+                &RequestId::from(format!("req_b{i:011}")),
                 now,
                 Some(&theirs),
                 "keykeykeykey",
@@ -222,7 +232,7 @@ async fn trace_filters(b: &Backend) {
         since: Some(hours(0)),
         ..TraceFilter::default()
     };
-    assert!(ids(s.traces(&everyone).await.unwrap()).contains(&"req_f00000000005".to_string()));
+    assert!(ids(s.traces(&everyone).await.unwrap()).contains(&RequestId::from("req_f00000000005")));
 }
 
 async fn sweep_keeps_the_young(b: &Backend) {
@@ -233,7 +243,7 @@ async fn sweep_keeps_the_young(b: &Backend) {
     let old: Vec<_> = (0..23)
         .map(|i| {
             trace(
-                &format!("req_o{i:011}"),
+                &RequestId::from(format!("req_o{i:011}")),
                 cutoff - ChronoDuration::minutes(i + 1),
                 Some(&acc),
                 "oooooooooooo",
@@ -245,7 +255,7 @@ async fn sweep_keeps_the_young(b: &Backend) {
     let young: Vec<_> = (0..5)
         .map(|i| {
             trace(
-                &format!("req_y{i:011}"),
+                &RequestId::from(format!("req_y{i:011}")),
                 cutoff + ChronoDuration::minutes(i),
                 Some(&acc),
                 "yyyyyyyyyyyy",
@@ -336,7 +346,7 @@ async fn usage_by_day_and_key(b: &Backend) {
             usage.total.billed_requests,
             usage.total.credits
         ),
-        (4, 3, 15)
+        (4, 3, Credits(15))
     );
     let days: Vec<_> = usage
         .by_day()
@@ -346,8 +356,8 @@ async fn usage_by_day_and_key(b: &Backend) {
     assert_eq!(
         days,
         [
-            (yesterday.date_naive(), 1, 1, 5),
-            (now.date_naive(), 3, 2, 10)
+            (yesterday.date_naive(), 1, 1, Credits(5)),
+            (now.date_naive(), 3, 2, Credits(10))
         ]
     );
     let keys: Vec<_> = usage
@@ -358,15 +368,15 @@ async fn usage_by_day_and_key(b: &Backend) {
     assert_eq!(
         keys,
         [
-            ("aaaaaaaaaaaa".to_string(), 3, 10),
-            ("bbbbbbbbbbbb".to_string(), 1, 5)
+            ("aaaaaaaaaaaa".to_string(), 3, Credits(10)),
+            ("bbbbbbbbbbbb".to_string(), 1, Credits(5))
         ]
     );
     assert_eq!(usage.rows.len(), 3, "one row per day and key");
     assert_eq!(s.usage(&acc, 30).await.unwrap().total.requests, 5);
     assert_eq!(s.usage(&acc, 1).await.unwrap().total.requests, 3);
     assert_eq!(
-        s.usage("acc_ffffffffffffffff", 30)
+        s.usage(&AccountId::from("acc_ffffffffffffffff"), 30)
             .await
             .unwrap()
             .total
@@ -402,6 +412,6 @@ async fn a_burst_loses_no_trace(b: &Backend) {
     let usage = b.store.usage(&acc, 1).await.unwrap();
     assert_eq!(
         (usage.total.requests, usage.total.credits),
-        (10_000, 50_000)
+        (10_000, Credits(50_000))
     );
 }
