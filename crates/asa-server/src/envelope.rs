@@ -1,18 +1,22 @@
-//! The outermost middleware: gives each request its id, refuses oversized query strings and
+//! The outermost middleware: gives each request its id and its client address
+//! (`client_ip`), marks it in flight on its connection (`conn_limit`), refuses oversized query strings and
 //! header sections, turns panics into `500 internal_error`, renders every `ApiError` as the
 //! envelope, and writes the `X-Request-Id` / `Asa-*` / `Retry-After` headers on every
 //! response.
 
+use crate::client_ip::ClientIp;
+use crate::conn_limit::ConnPeer;
 use crate::error::{ApiError, Envelope};
 use crate::state::AppState;
 use asa_model::ErrorCode;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use futures::FutureExt;
+use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use tracing::Instrument;
 
@@ -59,7 +63,22 @@ pub async fn request_envelope(
 ) -> Response {
     let id = RequestId::new();
     req.extensions_mut().insert(id.clone());
-    let span = tracing::info_span!("request", request_id = %id.0, method = %req.method(), path = %req.uri().path());
+    let conn = req
+        .extensions()
+        .get::<ConnectInfo<ConnPeer>>()
+        .map(|c| c.0.clone());
+    // Held until the answer is rendered: the connection is not idle meanwhile.
+    let _in_flight = conn.as_ref().map(|c| c.activity.begin());
+    let peer = conn.map(|c| c.addr).or_else(|| {
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0)
+    });
+    let client_ip = peer.map(|p| state.trusted_proxies.client_ip(p.ip(), req.headers()));
+    if let Some(ip) = client_ip {
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    let span = tracing::info_span!("request", request_id = %id.0, method = %req.method(), path = %req.uri().path(), client_ip = client_ip.map(tracing::field::display));
     let query_len = req.uri().query().map_or(0, str::len);
     let max_query = state.config.max_query_bytes;
     let header_len: usize = req

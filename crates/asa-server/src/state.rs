@@ -13,6 +13,8 @@ pub struct Inner {
     pub config: Config,
     /// Base of every `docs_url`, fixed once the listener is bound.
     pub docs_base: String,
+    /// `trusted_proxies`, parsed: whose word on the client address is taken.
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
     pub store: Arc<dyn Store>,
     pub traces: TraceSink,
     pub limiter: Arc<dyn asa_limits::Limiter>,
