@@ -28,7 +28,8 @@ use std::sync::Arc;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
-/// The API listener's router: `/api/v1`, the probes (`/healthz`, `/readyz`), the docs and `/openapi.json`,
+/// The API listener's router: `/api/v1`, the probes (`/healthz`, `/readyz`), the viewer
+/// (`/docs/api`), the docs and `/openapi.json`,
 /// with `extra` (the dashboard's pages, test routes) behind the same envelope.
 pub fn router(state: AppState, extra: Router<AppState>) -> Router {
     // Only `/api/v1` is routed so far: every API request, and nothing else, leaves a trace.
@@ -42,6 +43,7 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
     let document = Arc::new(document);
     let routes = routes
         .route("/docs/guides/errors", get(docs::errors))
+        .merge(docs::api_viewer())
         .route(
             "/openapi.json",
             get(move || {
