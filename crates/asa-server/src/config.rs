@@ -330,7 +330,7 @@ impl Default for SandboxSection {
     }
 }
 
-/// The plan table of API.md. `custom` is set per account; its defaults are placeholders
+/// The plan table of docs/API.md. `custom` is set per account; its defaults are placeholders
 /// an operator overrides on the account.
 pub fn default_plans() -> BTreeMap<String, PlanConfig> {
     let any = || Countries::Keyword(CountryKeyword::Any);

@@ -51,7 +51,7 @@ impl AppState {
     }
 
     /// The account's plan from the configuration, with its per-account overrides (the
-    /// `custom` plan); burst follows API.md: 2x sustained when the rate is overridden.
+    /// `custom` plan); burst follows docs/API.md: 2x sustained when the rate is overridden.
     pub fn effective_plan(&self, account: &Account) -> Result<PlanConfig, ApiError> {
         let mut plan = self
             .config
