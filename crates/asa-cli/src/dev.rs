@@ -30,7 +30,7 @@ pub struct DevArgs {
     /// Where the API listens (default 127.0.0.1:0).
     #[arg(long)]
     pub listen: Option<String>,
-    /// Where the operator's pages listen, served only with an admin token
+    /// Where the operator's pages and /metrics listen, served only with an admin token
     /// (ASA_ADMIN_TOKEN; default 127.0.0.1:0).
     #[arg(long)]
     pub admin_listen: Option<String>,
