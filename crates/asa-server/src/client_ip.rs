@@ -12,10 +12,6 @@ use std::net::{IpAddr, SocketAddr};
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies(Vec<IpNet>);
 
-/// The client address the envelope worked out, for handlers and pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
-
 impl TrustedProxies {
     /// CIDRs (`10.0.0.0/8`, `fd00::/8`) or single addresses.
     pub fn parse(list: &[String]) -> Result<TrustedProxies, String> {

@@ -1,10 +1,9 @@
-//! The outermost middleware: gives each request its id and its client address
-//! (`client_ip`), marks it in flight on its connection (`conn_limit`), refuses oversized query strings and
-//! header sections, turns panics into `500 internal_error`, renders every `ApiError` as the
-//! envelope, and writes the `X-Request-Id` / `Asa-*` / `Retry-After` headers on every
-//! response.
+//! The outermost middleware: gives each request its id and, in its log span, its client
+//! address (`client_ip`); marks it in flight on its connection (`conn_limit`); refuses
+//! oversized query strings and header sections, turns panics into `500 internal_error`,
+//! renders every `ApiError` as the envelope, and writes the `X-Request-Id` / `Asa-*` /
+//! `Retry-After` headers on every response.
 
-use crate::client_ip::ClientIp;
 use crate::conn_limit::ConnPeer;
 use crate::error::{ApiError, Envelope};
 use crate::state::AppState;
@@ -75,9 +74,6 @@ pub async fn request_envelope(
             .map(|c| c.0)
     });
     let client_ip = peer.map(|p| state.trusted_proxies.client_ip(p.ip(), req.headers()));
-    if let Some(ip) = client_ip {
-        req.extensions_mut().insert(ClientIp(ip));
-    }
     let span = tracing::info_span!("request", request_id = %id.0, method = %req.method(), path = %req.uri().path(), client_ip = client_ip.map(tracing::field::display));
     let query_len = req.uri().query().map_or(0, str::len);
     let max_query = state.config.max_query_bytes;
