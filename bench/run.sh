@@ -98,13 +98,14 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 clk_tck="$(getconf CLK_TCK)"
 # Sum of a /metrics series over its label sets: metric NAME [LABEL-FILTER]
 metric() {
-  curl -sf "http://127.0.0.1:$api_port/metrics" |
+  curl -sf "$admin/metrics" |
     awk -v n="$1" -v f="${2:-}" 'index($0, n) == 1 && (f == "" || index($0, f)) {
       s = substr($0, length(n) + 1, 1); if (s == "{" || s == " ") t += $NF } END {printf "%.6f", t+0}'
 }
 
 # --- one simulator + one server ----------------------------------------------------------
-# start_stack NAME [sim args...]: sets sim_port, api_port, sim_pid, srv_pid, key, dir. The
+# start_stack NAME [sim args...]: sets sim_port, api_port, admin (where /metrics is),
+# sim_pid, srv_pid, key, dir. The
 # simulator runs in an `asa dev` of its own whose API stays idle, so the server measured
 # (its CPU, RSS and descriptors) is alone in its process, as it is in front of Amazon.
 start_stack() {
@@ -116,15 +117,17 @@ start_stack() {
   sim_port="${dev_sim##*:}"
   (
     export ASA_SANDBOX_BOOTSTRAP=false ASA_FAILURES_DIR="$dir/failures" ASA_LOG=warn
+    # The admin listener serves /metrics (never the API listener).
+    export ASA_ADMIN_TOKEN="bench-$RANDOM$RANDOM"
     # One plan whose limits never bind, and a capacity above the load.
     export ASA_CAPACITY="${BENCH_CAPACITY:-20000}"
     export ASA_PLANS_BENCH_RPS=1000000 ASA_PLANS_BENCH_BURST=1000000
     export ASA_PLANS_BENCH_CONCURRENCY="${BENCH_CAPACITY:-20000}" ASA_PLANS_BENCH_COUNTRIES=any
     [ -n "${BENCH_TIMEOUT:-}" ] && export ASA_UPSTREAM_TIMEOUT="$BENCH_TIMEOUT" ASA_UPSTREAM_ATTEMPT_TIMEOUT="$BENCH_TIMEOUT"
     start_dev serve --sim "$dev_sim" --database-url "sqlite://$dir/asa.db" --live-key bench
-    echo "$dev_pid $dev_api $dev_live_key" >"$dir/server"
+    echo "$dev_pid $dev_api $dev_live_key $dev_admin" >"$dir/server"
   )
-  read -r srv_pid api key <"$dir/server"
+  read -r srv_pid api key admin <"$dir/server"
   pids+=("$srv_pid")
   api_port="${api##*:}"
 }
@@ -293,7 +296,7 @@ if ! skip 3; then
           rss=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$srv_pid/status" 2>/dev/null || echo 0)
           at=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN {printf "%.1f", a - b}')
           if [ $(( i % 5 )) = 0 ]; then
-            answered=$( (curl -sf -m 2 "http://127.0.0.1:$api_port/metrics" || true) |
+            answered=$( (curl -sf -m 2 "$admin/metrics" || true) |
               awk '/^asa_requests_total/ && /endpoint="amazon.product"/ {t += $NF} END {print t+0}')
             if [ "$answered" -gt 0 ] && [ ! -f "$dir/first" ]; then
               echo "${at} s (RSS then $rss MB)" >"$dir/first"
@@ -317,7 +320,7 @@ if ! skip 3; then
         -H "authorization: Bearer $key" "$api" >"$dir/h2load" 2>&1 || h2rc=$?
       sleep 1
       hwm=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$srv_pid/status" 2>/dev/null || echo "-")
-      statuses=$( (curl -sf "http://127.0.0.1:$api_port/metrics" || true) |
+      statuses=$( (curl -sf "$admin/metrics" || true) |
         awk '/^asa_requests_total/ && /endpoint="amazon.product"/ {match($0, /status="[0-9]+"/); s=substr($0, RSTART+8, 3); c[s]+=$NF}
              END {for (s in c) printf "%s%s: %d", (n++ ? ", " : ""), s, c[s]}')
       kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true

@@ -60,7 +60,7 @@ sampler=$!; pids+=("$sampler")
 summary=$(run_load "$work/records.tsv" "$DURATION" "$RATE" "$CONCURRENCY" chaos)
 echo "driver: $summary" >&2
 sleep 2
-dropped=$(curl -sf "$base/metrics" | awk '/^asa_traces_dropped_total/ {print int($NF)}' | head -n1)
+dropped=$(curl -sf "$admin/metrics" | awk '/^asa_traces_dropped_total/ {print int($NF)}' | head -n1)
 read -r spot_ok spot_n < <(python3 "$here/load_watch.py" spot --base "$base" --key "$key" --records "$work/records.tsv" --n 100)
 stop_server
 kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true

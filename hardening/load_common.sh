@@ -66,11 +66,13 @@ make_key() {
 }
 
 # start_server: the server under test on the database `make_key` made, fetching from the
-# simulator of `start_sim`; sets srv_pid and base. Its log is $work/serve.log.
+# simulator of `start_sim`; sets srv_pid, base and admin (its admin listener, which serves
+# /metrics). Its log is $work/serve.log.
 start_server() {
-  start_dev serve --sim "$sim_url" --database-url "sqlite://$db"
+  ASA_ADMIN_TOKEN="hardening-$RANDOM$RANDOM" start_dev serve --sim "$sim_url" --database-url "sqlite://$db"
   srv_pid="$dev_pid"
   base="$dev_api"
+  admin="$dev_admin"
 }
 
 # stop_server: SIGTERM, which drains in-flight requests and flushes every trace to the

@@ -63,7 +63,7 @@ export SCHEMATHESIS_HOOKS="$here/schemathesis_hooks.py"
 cd "$tmp"
 started=$(date +%s)
 status=0
-# Every check but two: API.md answers an unknown method on a known path like any unknown
+# Every check but two: docs/API.md answers an unknown method on a known path like any unknown
 # route, `404 not_found` in the envelope (the error catalog has no 405), so the checks
 # that demand `405` + `Allow` (unsupported_method, allow_header_conformance) cannot hold.
 "$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$base/openapi.json" \

@@ -104,7 +104,7 @@ sampler=$!; pids+=("$sampler")
 summary=$(run_load "$work/records.tsv" "$DURATION" "$RATE" "$CONCURRENCY" plain)
 echo "driver: $summary" >&2
 sleep 2
-dropped=$(curl -sf "$base/metrics" | awk '/^asa_traces_dropped_total/ {print int($NF)}' | head -n1)
+dropped=$(curl -sf "$admin/metrics" | awk '/^asa_traces_dropped_total/ {print int($NF)}' | head -n1)
 read -r spot_ok spot_n < <(python3 "$here/load_watch.py" spot --base "$base" --key "$key" --records "$work/records.tsv" --n 100)
 # A sweep of many copies under load takes a while (about 1,400 deleted a second in the
 # first full run): let the last one finish, sampled, before the sampler stops.

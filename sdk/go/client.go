@@ -3,7 +3,7 @@
 //	c := asa.New(asa.WithAPIKey("asa_live_..."))
 //	p, err := c.Product(ctx, asa.ProductParams{Query: "B000LQXC2Q", Domain: "de"})
 //
-// Every call retries by the error code as API.md's retry policy says; failures are *Error.
+// Every call retries by the error code as docs/API.md's retry policy says; failures are *Error.
 package asa
 
 import (

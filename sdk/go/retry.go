@@ -18,7 +18,7 @@ const (
 	StopRetriesOff        Stop = "retries_off"
 )
 
-// RetryPolicy is the retry contract of sdk/README.md. DefaultRetryPolicy is API.md's policy.
+// RetryPolicy is the retry contract of sdk/README.md. DefaultRetryPolicy is docs/API.md's policy.
 type RetryPolicy struct {
 	Enabled bool
 	// MaxAttempts counts every attempt of a call, the first included.
@@ -32,7 +32,7 @@ type RetryPolicy struct {
 	TransportCap  time.Duration
 }
 
-// DefaultRetryPolicy returns API.md's policy: 4 attempts, no deadline, no maximum wait.
+// DefaultRetryPolicy returns docs/API.md's policy: 4 attempts, no deadline, no maximum wait.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{Enabled: true, MaxAttempts: 4, TransportBase: time.Second, TransportCap: 30 * time.Second}
 }

@@ -29,6 +29,8 @@ pub enum Command {
     Sim(crate::sim::SimArgs),
     /// Operator commands on the server's database.
     Admin(crate::admin::AdminArgs),
+    /// Apply the database's pending migrations (--check: list them, exit 1 if any).
+    Migrate(crate::migrate::MigrateArgs),
     /// Classify a saved Amazon page and extract its fields, or report over a corpus.
     Extract(crate::extract::ExtractArgs),
     /// Save an API key to ~/.asa/credentials (mode 0600).
@@ -52,7 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => crate::serve::run(cli.config.as_deref(), args),
         Command::Dev(args) => crate::dev::run(cli.config.as_deref(), args),
         Command::Extract(args) => crate::extract::run(args),
-        Command::Sim(args) => crate::sim::run(args),
+        Command::Sim(args) => crate::sim::run(cli.config.as_deref(), args),
         Command::Login(args) => crate::user::login::run(args),
         Command::Product(args) => crate::user::fetch::product(args),
         Command::Search(args) => crate::user::fetch::search(args),
@@ -60,6 +62,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Account(args) => crate::user::account::account(args),
         Command::Batch(args) => crate::user::batch::create(args),
         Command::BatchStatus(args) => crate::user::batch::status(args),
+        Command::Migrate(args) => {
+            let config = asa_server::Config::load(cli.config.as_deref(), std::env::vars())?;
+            crate::migrate::run(config, args)
+        }
         Command::Admin(args) => {
             let config = asa_server::Config::load(cli.config.as_deref(), std::env::vars())?;
             crate::admin::run(config, args)

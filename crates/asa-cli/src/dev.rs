@@ -30,7 +30,7 @@ pub struct DevArgs {
     /// Where the API listens (default 127.0.0.1:0).
     #[arg(long)]
     pub listen: Option<String>,
-    /// Where the operator's pages listen, served only with an admin token
+    /// Where the operator's pages and /metrics listen, served only with an admin token
     /// (ASA_ADMIN_TOKEN; default 127.0.0.1:0).
     #[arg(long)]
     pub admin_listen: Option<String>,
@@ -50,7 +50,7 @@ pub struct DevArgs {
     /// Credits of the --live-key account.
     #[arg(long, default_value_t = 1_000_000_000, requires = "live_key")]
     pub credits: i64,
-    /// Log as JSON lines instead of text (logs go to stderr).
+    /// Log as JSON lines instead of text (logs go to stderr; overrides `log_format`).
     #[arg(long)]
     pub json_logs: bool,
     #[command(flatten)]
@@ -64,7 +64,7 @@ pub fn run(file: Option<&str>, args: DevArgs) -> anyhow::Result<ExitCode> {
         Some(url) => Upstream::Shared(url.clone()),
         None => Upstream::Sim(args.sim_flags.config()?),
     };
-    crate::serve::init_logs(args.json_logs);
+    crate::serve::init_logs(&config, args.json_logs);
     let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
     rt.block_on(async move {
         let mut launch = Launch::new(config)

@@ -1,9 +1,10 @@
-//! The `asa` binary: `serve`, `dev`, `admin ...`, `extract`, `sim`.
+//! The `asa` binary: `serve`, `dev`, `admin ...`, `migrate`, `extract`, `sim`.
 
 mod admin;
 mod cli;
 mod dev;
 mod extract;
+mod migrate;
 mod serve;
 mod sim;
 mod user;

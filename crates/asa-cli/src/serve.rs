@@ -1,6 +1,7 @@
 //! `asa serve`: load the configuration, open the store, and run the API.
 
 use anyhow::Context;
+use asa_server::config::LogFormat;
 use asa_server::{Application, Config};
 use std::process::ExitCode;
 
@@ -15,9 +16,13 @@ pub struct ServeArgs {
     /// Print the effective configuration (secrets masked) and exit.
     #[arg(long)]
     pub print_config: bool,
-    /// Log as JSON lines instead of text.
+    /// Log as JSON lines instead of text (overrides `log_format` / `ASA_LOG_FORMAT`).
     #[arg(long)]
     pub json_logs: bool,
+    /// Leave the schema as it is: only `asa migrate` applies migrations (overrides
+    /// `migrate` / `ASA_MIGRATE`).
+    #[arg(long)]
+    pub no_migrate: bool,
 }
 
 pub fn load_config(file: Option<&str>, args: &ServeArgs) -> anyhow::Result<Config> {
@@ -28,10 +33,16 @@ pub fn load_config(file: Option<&str>, args: &ServeArgs) -> anyhow::Result<Confi
     if let Some(d) = &args.database_url {
         config.database_url = d.clone();
     }
+    if args.no_migrate {
+        config.migrate = false;
+    }
     Ok(config)
 }
 
-pub fn init_logs(json: bool) {
+/// Logs to stderr, filtered by `ASA_LOG`, in the configured `log_format` unless the
+/// `--json-logs` flag asks for JSON: the one place the format is decided.
+pub fn init_logs(config: &Config, json_flag: bool) {
+    let json = json_flag || config.log_format == LogFormat::Json;
     let filter = tracing_subscriber::EnvFilter::try_from_env("ASA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
@@ -50,7 +61,7 @@ pub fn run(file: Option<&str>, args: ServeArgs) -> anyhow::Result<ExitCode> {
         print!("{}", config.masked_toml());
         return Ok(ExitCode::SUCCESS);
     }
-    init_logs(args.json_logs);
+    init_logs(&config, args.json_logs);
     let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
     rt.block_on(async move {
         let app = Application::build(config).await?;

@@ -79,8 +79,11 @@ impl SimFlags {
     }
 }
 
-pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
-    crate::serve::init_logs(false);
+pub fn run(file: Option<&str>, args: SimArgs) -> anyhow::Result<ExitCode> {
+    // Only for `log_format`: the simulator logs like the server beside it.
+    let config =
+        asa_server::Config::load(file, std::env::vars()).context("loading configuration")?;
+    crate::serve::init_logs(&config, false);
     let cfg = args.flags.config()?;
     let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
     rt.block_on(async move {

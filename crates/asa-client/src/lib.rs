@@ -1,6 +1,6 @@
 //! asa-client: the Rust SDK of asa. It owns the typed calls of the API (`product`,
 //! `search`, `create_batch`, `get_batch`, `list_batches`, `account`, `trace`), the typed
-//! errors read from the envelope, the retry policy of API.md, client-side pacing for bulk
+//! errors read from the envelope, the retry policy of docs/API.md, client-side pacing for bulk
 //! runs, webhook signature checks, and where a client finds its URL and key.
 //!
 //! It must not duplicate the error catalog: whether a code is retried and how long to

@@ -1,4 +1,4 @@
-//! The retry policy of API.md, read from the error catalog: whether an answer is retried
+//! The retry policy of docs/API.md, read from the error catalog: whether an answer is retried
 //! and after how long is [`ErrorCode::retry`]'s advice, never a table of our own. This
 //! module only turns that advice into delay bounds, adds jitter, and applies the caller's
 //! budget (attempts, deadline, longest wait).
@@ -38,7 +38,7 @@ pub struct Backoff {
     pub cap: Duration,
 }
 
-/// How a client retries. `RetryPolicy::default()` is API.md's policy; `RetryPolicy::off()`
+/// How a client retries. `RetryPolicy::default()` is docs/API.md's policy; `RetryPolicy::off()`
 /// makes every call a single attempt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {

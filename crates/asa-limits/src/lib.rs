@@ -229,6 +229,11 @@ pub trait Limiter: Send + Sync + std::fmt::Debug {
 
     /// `"in-process"` or `"redis"`, for logs and metrics.
     fn backend(&self) -> &'static str;
+
+    /// Whether the backend answers now (readiness): in-process limits always do.
+    async fn ping(&self) -> Result<(), LimitError> {
+        Ok(())
+    }
 }
 
 /// The default backend: limits held in this process.

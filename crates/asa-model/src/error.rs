@@ -112,7 +112,7 @@ impl ErrorCode {
         }
     }
 
-    /// The retry advice of the public error table and API.md's retry policy.
+    /// The retry advice of the public error table and docs/API.md's retry policy.
     pub fn retry(self) -> RetryAdvice {
         use ErrorCode::*;
         match self {

@@ -20,7 +20,7 @@ const TRACE_SWEEP_BATCH: u32 = 1000;
 
 pub struct Application {
     listener: TcpListener,
-    /// The operator's pages; bound only when an admin token is configured.
+    /// The operator's pages and `/metrics`; bound only when an admin token is configured.
     admin_listener: Option<TcpListener>,
     state: AppState,
     extra: Option<axum::Router<AppState>>,
@@ -42,6 +42,8 @@ pub enum StartError {
     Upstream(#[from] asa_upstream::UpstreamError),
     #[error("starting the sandbox simulator: {0}")]
     Sandbox(String),
+    #[error("invalid configuration: {0}")]
+    Config(String),
 }
 
 impl Application {
@@ -69,7 +71,20 @@ impl Application {
             ),
         };
         let docs_base = config.docs_base(Some(addr));
+        let trusted_proxies = crate::client_ip::TrustedProxies::parse(&config.trusted_proxies)
+            .map_err(StartError::Config)?;
         let store = config.open_store().await?;
+        if !config.migrate {
+            // Serving on an old schema is the operator's choice; /readyz keeps traffic off.
+            match store.schema_status().await {
+                Ok(status) if !status.is_current() => tracing::warn!(
+                    schema = %status.summary(),
+                    "migrate = false and the schema is not current: /readyz answers 503 until `asa migrate` runs"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "reading the schema's migrations"),
+            }
+        }
         let limiter = match &config.redis_url {
             Some(url) => asa_limits::redis(url, config.capacity, &config.redis_prefix).await?,
             None => asa_limits::in_process(config.capacity),
@@ -91,6 +106,7 @@ impl Application {
         let state = AppState::new(Inner {
             config,
             docs_base,
+            trusted_proxies,
             store,
             traces,
             limiter,
@@ -156,8 +172,8 @@ impl Application {
         let router = routes::router(state.clone(), extra);
         let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
         let admin = self.admin_listener.map(|listener| {
-            // The operator's pages, behind the same envelope (request ids, panics).
-            let app = crate::envelope::wrap(crate::dashboard::operator_routes(), state.clone());
+            // The operator's pages and `/metrics`, behind the same envelope.
+            let app = routes::admin_router(state.clone());
             let stop = shutdown.clone();
             tokio::spawn(async move {
                 axum::serve(
@@ -171,17 +187,18 @@ impl Application {
         let sweepers = spawn_sweepers(state.clone());
         let batch_worker = tokio::spawn(crate::batches::worker::run(state.clone()));
         let webhooks = tokio::spawn(crate::batches::webhook::run(state.clone()));
-        // Per-IP connection cap and first-request header deadline, before any HTTP
-        // (`conn_limit`). `tap_io` adds nothing: axum gives `ConnectInfo<SocketAddr>` to
-        // a tapped listener of any kind.
+        // Per-IP connection cap, first-request header deadline and idle timeout, below
+        // HTTP (`conn_limit`); each request gets its connection's `ConnPeer`.
         let listener = crate::conn_limit::LimitedListener::new(
             self.listener,
             state.config.max_connections_per_ip,
             state.config.header_read_timeout,
+            state.config.idle_timeout,
+            state.trusted_proxies.clone(),
         );
         axum::serve(
-            axum::serve::ListenerExt::tap_io(listener, |_| {}),
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            listener,
+            router.into_make_service_with_connect_info::<crate::conn_limit::ConnPeer>(),
         )
         .with_graceful_shutdown(shutdown)
         .await?;

@@ -66,6 +66,29 @@ pub struct Config {
     /// it is closed. 0: no deadline.
     #[serde(with = "humantime_serde")]
     pub header_read_timeout: Duration,
+    /// How long a kept-alive connection (HTTP/1.1 or HTTP/2) may sit with no request in
+    /// flight before it is closed. 0: never.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Apply pending database migrations on start. Off, only `asa migrate` changes the
+    /// schema (several nodes, one schema change at a time) and `/readyz` answers 503 while
+    /// migrations are pending.
+    pub migrate: bool,
+    /// `text` (default) or `json`: one JSON object per log line.
+    pub log_format: LogFormat,
+    /// Peers (CIDRs or addresses) trusted to say who the client is: a request from one of
+    /// them is logged with the client address of `Forwarded` / `X-Forwarded-For`, and its
+    /// connections do not count against `max_connections_per_ip`. Empty: trust no one.
+    pub trusted_proxies: Vec<String>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -274,6 +297,10 @@ impl Default for Config {
             max_body_bytes: 2 * 1024 * 1024,
             max_connections_per_ip: 256,
             header_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(75),
+            migrate: true,
+            log_format: LogFormat::Text,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -303,7 +330,7 @@ impl Default for SandboxSection {
     }
 }
 
-/// The plan table of API.md. `custom` is set per account; its defaults are placeholders
+/// The plan table of docs/API.md. `custom` is set per account; its defaults are placeholders
 /// an operator overrides on the account.
 pub fn default_plans() -> BTreeMap<String, PlanConfig> {
     let any = || Countries::Keyword(CountryKeyword::Any);
@@ -432,6 +459,8 @@ impl Config {
                 "reservation_sweep must be longer than 0".into(),
             ));
         }
+        crate::client_ip::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| ConfigError::Invalid(format!("trusted_proxies: {e}")))?;
         for (name, plan) in &self.plans {
             if plan.rps <= 0.0 || plan.concurrency == 0 {
                 return Err(ConfigError::Invalid(format!(
@@ -453,14 +482,15 @@ impl Config {
     }
 
     /// Opens the store at `database_url` in `database_schema`, told the configured plan
-    /// names: `asa serve` and `asa admin` both open it here, so they see the same tables
-    /// and the same plans.
+    /// names, migrated unless `migrate` is off: `asa serve`, `asa admin` and `asa migrate`
+    /// all open it here, so they see the same tables and the same plans.
     pub async fn open_store(
         &self,
     ) -> Result<std::sync::Arc<dyn asa_store::Store>, asa_store::StoreError> {
         let options = asa_store::StoreOptions {
             schema: self.database_schema.clone(),
             plans: Some(self.plans.keys().cloned().collect()),
+            migrate: self.migrate,
             ..Default::default()
         };
         asa_store::open_with(&self.database_url, options).await

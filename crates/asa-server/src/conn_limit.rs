@@ -1,6 +1,6 @@
 //! Limits taken at accept time, before any HTTP is read and so before authentication:
-//! a cap on the connections one client IP holds open at once (`max_connections_per_ip`),
-//! and a deadline for the first request's header section (`header_read_timeout`).
+//! a cap on the connections one client IP holds open at once (`max_connections_per_ip`;
+//! a peer in `trusted_proxies` is not capped), and a deadline for the first request's header section (`header_read_timeout`).
 //!
 //! [`LimitedListener`] wraps the `TcpListener` handed to `axum::serve`. A connection past
 //! its IP's cap is closed at once with a reset: at that point there is no request (no
@@ -15,13 +15,20 @@
 //! Later requests on a kept-alive connection are not covered (telling where one request's
 //! body ends and the next one's headers begin needs the HTTP parser); the per-IP cap bounds
 //! how many such connections one client holds.
+//!
+//! The idle timeout (`idle_timeout`): hyper under axum has no timer either, so a kept-alive
+//! connection (HTTP/1.1 or HTTP/2) could sit open forever. The IO wrapper closes it once no
+//! byte has moved for that long while none of its requests is in flight; the envelope
+//! counts a connection's requests in flight through [`ConnPeer`], the connect info the API
+//! listener hands to every request.
 
+use crate::client_ip::{canonical, TrustedProxies};
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -81,17 +88,6 @@ impl Drop for Slot {
     }
 }
 
-/// An IPv4 client seen through an IPv6 socket counts as its IPv4 address.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map(IpAddr::V4)
-            .unwrap_or(IpAddr::V6(v6)),
-        v4 => v4,
-    }
-}
-
 /// The API's listener: a `TcpListener` whose accepted connections are capped per client
 /// IP and carry the first request's header deadline.
 #[derive(Debug)]
@@ -99,16 +95,75 @@ pub struct LimitedListener {
     inner: TcpListener,
     per_ip: u32,
     header_timeout: Option<Duration>,
+    /// Proxies are not capped: their connections carry many clients (whose own cap is the
+    /// proxy's business, as only it sees their connections).
+    trusted: TrustedProxies,
+    idle_timeout: Option<Duration>,
     counts: Arc<ConnCounts>,
 }
 
+/// A connection's requests in flight: while any is, the connection is not idle, however
+/// long its handler takes.
+#[derive(Debug, Default)]
+pub struct ConnActivity {
+    in_flight: AtomicU32,
+}
+
+impl ConnActivity {
+    /// Marks a request in flight until the guard drops.
+    pub fn begin(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.clone())
+    }
+
+    fn busy(&self) -> bool {
+        self.in_flight.load(Ordering::Relaxed) > 0
+    }
+}
+
+/// One request in flight on its connection.
+#[derive(Debug)]
+pub struct InFlight(Arc<ConnActivity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The API listener's connect info: the peer's address, and its connection's activity.
+#[derive(Debug, Clone)]
+pub struct ConnPeer {
+    pub addr: SocketAddr,
+    pub activity: Arc<ConnActivity>,
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, LimitedListener>>
+    for ConnPeer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, LimitedListener>) -> ConnPeer {
+        ConnPeer {
+            addr: *stream.remote_addr(),
+            activity: stream.io().activity.clone(),
+        }
+    }
+}
+
 impl LimitedListener {
-    /// `per_ip` 0: no cap; `header_timeout` zero: no deadline.
-    pub fn new(inner: TcpListener, per_ip: u32, header_timeout: Duration) -> LimitedListener {
+    /// `per_ip` 0: no cap; `header_timeout` or `idle_timeout` zero: no deadline.
+    pub fn new(
+        inner: TcpListener,
+        per_ip: u32,
+        header_timeout: Duration,
+        idle_timeout: Duration,
+        trusted: TrustedProxies,
+    ) -> LimitedListener {
         LimitedListener {
             inner,
             per_ip,
             header_timeout: (!header_timeout.is_zero()).then_some(header_timeout),
+            trusted,
+            idle_timeout: (!idle_timeout.is_zero()).then_some(idle_timeout),
             counts: Arc::default(),
         }
     }
@@ -128,8 +183,15 @@ impl axum::serve::Listener for LimitedListener {
             // axum's own accept loop: it logs and retries accept errors (EMFILE included).
             let (io, addr) = axum::serve::Listener::accept(&mut self.inner).await;
             let ip = canonical(addr.ip());
-            match self.counts.take(ip, self.per_ip) {
-                Some(slot) => return (LimitedIo::new(io, slot, self.header_timeout), addr),
+            let cap = match self.trusted.trusts(ip) {
+                true => 0,
+                false => self.per_ip,
+            };
+            match self.counts.take(ip, cap) {
+                Some(slot) => {
+                    let io = LimitedIo::new(io, slot, self.header_timeout, self.idle_timeout);
+                    return (io, addr);
+                }
                 None => {
                     // A reset, not a FIN: nothing lingers in TIME_WAIT on our side.
                     let _ = io.set_zero_linger();
@@ -178,24 +240,57 @@ impl HeaderDeadline {
     }
 }
 
-/// An accepted connection: the stream, its IP's slot (given back on drop) and, until the
-/// first header section is in, its deadline.
+/// Closes a connection on which nothing moved for `after` while no request was in flight.
+#[derive(Debug)]
+struct IdleDeadline {
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    after: Duration,
+}
+
+impl IdleDeadline {
+    fn push_back(&mut self) {
+        let at = tokio::time::Instant::now() + self.after;
+        self.sleep.as_mut().reset(at);
+    }
+}
+
+/// An accepted connection: the stream, its IP's slot (given back on drop), until the
+/// first header section is in its deadline, and its idle deadline.
 #[derive(Debug)]
 pub struct LimitedIo {
     io: TcpStream,
     headers: Option<HeaderDeadline>,
+    idle: Option<IdleDeadline>,
+    activity: Arc<ConnActivity>,
     _slot: Slot,
 }
 
 impl LimitedIo {
-    fn new(io: TcpStream, slot: Slot, header_timeout: Option<Duration>) -> LimitedIo {
+    fn new(
+        io: TcpStream,
+        slot: Slot,
+        header_timeout: Option<Duration>,
+        idle_timeout: Option<Duration>,
+    ) -> LimitedIo {
         LimitedIo {
             io,
             headers: header_timeout.map(|t| HeaderDeadline {
                 sleep: Box::pin(tokio::time::sleep(t)),
                 state: 0,
             }),
+            idle: idle_timeout.map(|after| IdleDeadline {
+                sleep: Box::pin(tokio::time::sleep(after)),
+                after,
+            }),
+            activity: Arc::default(),
             _slot: slot,
+        }
+    }
+
+    /// Moved bytes: the idle deadline starts again.
+    fn active(&mut self) {
+        if let Some(idle) = &mut self.idle {
+            idle.push_back();
         }
     }
 
@@ -221,11 +316,32 @@ impl AsyncRead for LimitedIo {
                 )));
             }
         }
+        if let Some(idle) = &mut this.idle {
+            // Hyper keeps a read pending on an idle connection (HTTP/1.1 to see it close,
+            // HTTP/2 for frames), so this timer is always polled.
+            if idle.sleep.as_mut().poll(cx).is_ready() {
+                if !this.activity.busy() {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the kept-alive connection was idle for idle_timeout",
+                    )));
+                }
+                // A request is being worked on: look again a period later.
+                idle.push_back();
+                let _ = idle.sleep.as_mut().poll(cx);
+            }
+        }
         let before = buf.filled().len();
         let read = Pin::new(&mut this.io).poll_read(cx, buf);
-        if let (Poll::Ready(Ok(())), Some(h)) = (&read, &mut this.headers) {
-            if h.scan(&buf.filled()[before..]) {
-                this.headers = None;
+        if let Poll::Ready(Ok(())) = &read {
+            let fresh = &buf.filled()[before..];
+            if !fresh.is_empty() {
+                if let Some(h) = &mut this.headers {
+                    if h.scan(fresh) {
+                        this.headers = None;
+                    }
+                }
+                this.active();
             }
         }
         read
@@ -238,7 +354,14 @@ impl AsyncWrite for LimitedIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.io).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = &written {
+            if *n > 0 {
+                this.active();
+            }
+        }
+        written
     }
 
     fn poll_write_vectored(
@@ -246,7 +369,14 @@ impl AsyncWrite for LimitedIo {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = &written {
+            if *n > 0 {
+                this.active();
+            }
+        }
+        written
     }
 
     fn is_write_vectored(&self) -> bool {

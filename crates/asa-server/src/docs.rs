@@ -1,5 +1,6 @@
 //! `/docs/guides/errors`: the error table, generated from the catalog, one row and anchor
-//! per code so every `docs_url` lands on its row.
+//! per code so every `docs_url` lands on its row; and `/docs/api`, Swagger UI over
+//! `/openapi.json`, its assets compiled into the binary (nothing is loaded from elsewhere).
 
 use asa_model::ErrorCode;
 use axum::response::Html;
@@ -63,4 +64,11 @@ exponential backoff. At most 4 attempts by default, with full jitter.</p>
 
 pub async fn errors() -> Html<String> {
     Html(errors_page())
+}
+
+/// Swagger UI at `/docs/api/` (and `/docs/api` redirecting there), reading `/openapi.json`.
+pub fn api_viewer() -> axum::Router<crate::state::AppState> {
+    utoipa_swagger_ui::SwaggerUi::new("/docs/api")
+        .config(utoipa_swagger_ui::Config::from("/openapi.json"))
+        .into()
 }

@@ -1,18 +1,21 @@
-//! The outermost middleware: gives each request its id, refuses oversized query strings and
-//! header sections, turns panics into `500 internal_error`, renders every `ApiError` as the
-//! envelope, and writes the `X-Request-Id` / `Asa-*` / `Retry-After` headers on every
-//! response.
+//! The outermost middleware: gives each request its id and, in its log span, its client
+//! address (`client_ip`); marks it in flight on its connection (`conn_limit`); refuses
+//! oversized query strings and header sections, turns panics into `500 internal_error`,
+//! renders every `ApiError` as the envelope, and writes the `X-Request-Id` / `Asa-*` /
+//! `Retry-After` headers on every response.
 
+use crate::conn_limit::ConnPeer;
 use crate::error::{ApiError, Envelope};
 use crate::state::AppState;
 use asa_model::{Credits, ErrorCode, RequestId};
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use futures::FutureExt;
+use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use tracing::Instrument;
 
@@ -48,7 +51,19 @@ pub async fn request_envelope(
 ) -> Response {
     let id = new_request_id();
     req.extensions_mut().insert(id.clone());
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let conn = req
+        .extensions()
+        .get::<ConnectInfo<ConnPeer>>()
+        .map(|c| c.0.clone());
+    // Held until the answer is rendered: the connection is not idle meanwhile.
+    let _in_flight = conn.as_ref().map(|c| c.activity.begin());
+    let peer = conn.map(|c| c.addr).or_else(|| {
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0)
+    });
+    let client_ip = peer.map(|p| state.trusted_proxies.client_ip(p.ip(), req.headers()));
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), client_ip = client_ip.map(tracing::field::display));
     let query_len = req.uri().query().map_or(0, str::len);
     let max_query = state.config.max_query_bytes;
     let header_len: usize = req

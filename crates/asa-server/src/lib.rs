@@ -6,6 +6,7 @@
 //! # Layout
 //! - [`config`]: the typed configuration (file, `ASA_*` environment, flags).
 //! - [`app`]: `Application::build` (binds, port 0 in tests) and graceful shutdown.
+//! - [`client_ip`]: the client's address, from the peer or its trusted proxies.
 //! - [`envelope`]: the outermost middleware: request ids, panics, envelope, headers.
 //! - [`error`]: `ApiError` and the wire `Envelope`.
 //! - [`params`]: query parameters parsed into typed requests.
@@ -23,6 +24,7 @@
 pub mod app;
 pub mod auth;
 pub mod batches;
+pub mod client_ip;
 pub mod config;
 pub mod conn_limit;
 pub mod dashboard;

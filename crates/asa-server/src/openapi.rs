@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
     ),
     components(schemas(Envelope, ErrorCode)),
     modifiers(&KeyAuth),
-    tags((name = "amazon", description = "Product pages and searches"), (name = "account", description = "The caller's account and request traces"))
+    tags((name = "amazon", description = "Product pages and searches"), (name = "account", description = "The caller's account and request traces"), (name = "ops", description = "Probes for load balancers and orchestrators: liveness and readiness"))
 )]
 struct ApiDoc;
 

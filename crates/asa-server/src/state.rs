@@ -13,6 +13,8 @@ pub struct Inner {
     pub config: Config,
     /// Base of every `docs_url`, fixed once the listener is bound.
     pub docs_base: String,
+    /// `trusted_proxies`, parsed: whose word on the client address is taken.
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
     pub store: Arc<dyn Store>,
     pub traces: TraceSink,
     pub limiter: Arc<dyn asa_limits::Limiter>,
@@ -49,7 +51,7 @@ impl AppState {
     }
 
     /// The account's plan from the configuration, with its per-account overrides (the
-    /// `custom` plan); burst follows API.md: 2x sustained when the rate is overridden.
+    /// `custom` plan); burst follows docs/API.md: 2x sustained when the rate is overridden.
     pub fn effective_plan(&self, account: &Account) -> Result<PlanConfig, ApiError> {
         let mut plan = self
             .config

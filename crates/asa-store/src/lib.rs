@@ -15,6 +15,7 @@
 //! - [`payments`]: the [`Payments`] trait auto-top-up collects through, and its default.
 //! - [`session`]: dashboard sign-ins (token hashes, CSRF tokens).
 //! - [`batch`]: batches, their items as a leased work queue, webhook deliveries.
+//! - [`schema`]: the database's migrations against this build's ([`SchemaStatus`]).
 //! - [`clock`]: the time source, replaceable in tests.
 //! - [`error`]: [`StoreError`] and [`ReserveError`].
 //! - `secret`: key generation, hashing and ids.
@@ -27,6 +28,7 @@ pub mod batch;
 pub mod clock;
 pub mod error;
 pub mod payments;
+pub mod schema;
 mod secret;
 pub mod session;
 mod sql;
@@ -41,6 +43,7 @@ use std::time::Duration;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ReserveError, StoreError};
 pub use payments::{InvoiceOnly, PaymentError, PaymentReceipt, PaymentRequest, Payments};
+pub use schema::{MigrationInfo, SchemaStatus};
 pub use session::DashboardSession;
 pub use store::Store;
 pub use trace::{
@@ -68,6 +71,9 @@ pub struct StoreOptions {
     /// The plans an account may be put on (their limits are the server's configuration);
     /// `None` accepts any plan name.
     pub plans: Option<BTreeSet<String>>,
+    /// Apply pending migrations on open (the default). Off, the schema is left as it is:
+    /// [`Store::schema_status`] says what is pending and [`Store::migrate`] applies it.
+    pub migrate: bool,
 }
 
 impl Default for StoreOptions {
@@ -79,6 +85,7 @@ impl Default for StoreOptions {
             busy_timeout: Duration::from_secs(10),
             schema: None,
             plans: None,
+            migrate: true,
         }
     }
 }
@@ -90,11 +97,12 @@ impl std::fmt::Debug for StoreOptions {
             .field("busy_timeout", &self.busy_timeout)
             .field("schema", &self.schema)
             .field("plans", &self.plans)
+            .field("migrate", &self.migrate)
             .finish_non_exhaustive()
     }
 }
 
-/// Opens a store and runs its migrations. `url` is `sqlite://path?mode=rwc`,
+/// Opens a store and runs its pending migrations. `url` is `sqlite://path?mode=rwc`,
 /// `sqlite::memory:`, a bare file path (SQLite, created if missing) or `postgres://...`.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     open_with(url, StoreOptions::default()).await

@@ -175,4 +175,11 @@ pub trait Store: Send + Sync {
         batch_id: &str,
         outcome: std::result::Result<(), String>,
     ) -> Result<WebhookStatus>;
+
+    // ---- schema ----
+
+    /// The database's migrations against this build's, read without changing anything.
+    async fn schema_status(&self) -> Result<crate::schema::SchemaStatus>;
+    /// Applies the pending migrations and returns them (empty when the schema was current).
+    async fn migrate(&self) -> Result<Vec<crate::schema::MigrationInfo>>;
 }

@@ -1,6 +1,6 @@
 import type { Stop } from "./errors";
 
-/** How a client retries; the defaults are API.md's policy. */
+/** How a client retries; the defaults are docs/API.md's policy. */
 export interface RetryPolicy {
   enabled: boolean;
   /** Attempts per call, the first included. */
@@ -54,7 +54,7 @@ type Advice =
 
 const NEVER: Advice = { kind: "never" };
 
-/** The error catalog's retry advice, code by code (API.md, sdk/README.md). */
+/** The error catalog's retry advice, code by code (docs/API.md, sdk/README.md). */
 export const CATALOG: Readonly<Record<string, Advice>> = Object.freeze({
   invalid_params: NEVER,
   unauthorized: NEVER,

@@ -2,7 +2,7 @@
 //! (`GET /api/v1/account` → `limits.concurrency`, `limits.rps`) unless given, and hands
 //! them to the client, which paces every attempt to the rate, keeps at most that many in
 //! flight, and holds everyone when a 429/503 says `Retry-After`. Retries are the client's
-//! (API.md's policy). Results stream to the sink as they finish; failures go to stderr or
+//! (the retry policy of docs/API.md). Results stream to the sink as they finish; failures go to stderr or
 //! `--failures` with their request ids; a summary ends the run.
 
 use super::fetch::RunArgs;

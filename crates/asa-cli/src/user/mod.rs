@@ -58,7 +58,7 @@ pub struct ConnArgs {
     /// Time for one attempt, e.g. `90s`.
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
-    /// Attempts per request, the first included (API.md's policy: 4).
+    /// Attempts per request, the first included (the retry policy of docs/API.md: 4).
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub max_attempts: u32,
     /// Overall budget of one request, all attempts and waits together, e.g. `5m`.

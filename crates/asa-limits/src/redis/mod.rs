@@ -341,6 +341,22 @@ impl Limiter for RedisLimiter {
     fn backend(&self) -> &'static str {
         "redis"
     }
+
+    /// `PING`, bounded by `op_timeout` like every other call.
+    async fn ping(&self) -> Result<(), LimitError> {
+        let mut connection = self.shared.connection.clone();
+        let cmd = redis::cmd("PING");
+        let answer: String = tokio::time::timeout(
+            self.shared.config.op_timeout,
+            cmd.query_async(&mut connection),
+        )
+        .await
+        .map_err(|_| LimitError::Timeout(self.shared.config.op_timeout))??;
+        match answer.as_str() {
+            "PONG" => Ok(()),
+            other => Err(LimitError::Protocol(format!("PING answered {other:?}"))),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The steps between a valid request and the upstream, in the order API.md fixes:
+//! The steps between a valid request and the upstream, in the order docs/API.md fixes:
 //! region (403), rate and concurrency (429), capacity (503), credits (402).
 
 use super::billing::ReservationGuard;

@@ -28,20 +28,22 @@ use std::sync::Arc;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
-/// The API listener's router: `/api/v1`, health, metrics, the docs and `/openapi.json`,
+/// The API listener's router: `/api/v1`, the probes (`/healthz`, `/readyz`), the viewer
+/// (`/docs/api`), the docs and `/openapi.json`,
 /// with `extra` (the dashboard's pages, test routes) behind the same envelope.
 pub fn router(state: AppState, extra: Router<AppState>) -> Router {
-    let (api, document) = api().split_for_parts();
-    let document = Arc::new(document);
     // Only `/api/v1` is routed so far: every API request, and nothing else, leaves a trace.
-    let routes = api
+    let (routes, document) = api()
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             record::record_trace,
         ))
-        .route("/healthz", get(ops::healthz))
-        .route("/metrics", get(ops::metrics))
+        .merge(probes())
+        .split_for_parts();
+    let document = Arc::new(document);
+    let routes = routes
         .route("/docs/guides/errors", get(docs::errors))
+        .merge(docs::api_viewer())
         .route(
             "/openapi.json",
             get(move || {
@@ -50,6 +52,13 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
             }),
         )
         .merge(extra);
+    envelope::wrap(routes, state)
+}
+
+/// The admin listener's router: the operator's pages and `/metrics`, which says how busy
+/// the node is and what Amazon answers, so it is kept off the public listener.
+pub fn admin_router(state: AppState) -> Router {
+    let routes = crate::dashboard::operator_routes().route("/metrics", get(ops::metrics));
     envelope::wrap(routes, state)
 }
 
@@ -105,6 +114,20 @@ fn api() -> OpenApiRouter<AppState> {
             },
         ));
     OpenApiRouter::with_openapi(openapi::base()).nest("/api/v1", v1)
+}
+
+/// The probes of load balancers and orchestrators: untraced, unauthenticated.
+fn probes() -> OpenApiRouter<AppState> {
+    let probe = |errors| Described {
+        links_to_trace: false,
+        ..Described::new(errors, ParamRules::Plain)
+    };
+    OpenApiRouter::new()
+        .routes(described(routes!(ops::healthz), probe(&[])))
+        .routes(described(
+            routes!(ops::readyz),
+            probe(&[ErrorCode::Capacity]),
+        ))
 }
 
 /// A route's registration with what the document says of it beyond its attribute.

@@ -198,3 +198,130 @@ fn the_limits_read_from_the_environment_and_default_to_256_and_30_s() {
     assert_eq!(c.max_connections_per_ip, 7);
     assert_eq!(c.header_read_timeout, Duration::from_secs(2));
 }
+
+/// How long after `idle` a connection with nothing to do is closed (`None`: still open
+/// after `idle` + 5 s).
+async fn closed_after(mut s: TcpStream) -> Option<Duration> {
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(8), s.read(&mut buf)).await {
+            Err(_) => return None,
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(started.elapsed()),
+            // HTTP/2: the server's SETTINGS and their acknowledgement; nothing else.
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_idle_kept_alive_connection_is_closed_after_the_idle_timeout_http1_and_http2() {
+    let idle = Duration::from_millis(1200);
+    let app = TestApp::spawn_with(|c| {
+        c.idle_timeout = idle;
+        c.max_connections_per_ip = 1;
+    })
+    .await;
+    let addr = addr(&app);
+    // HTTP/1.1: answered, then left alone.
+    let s = served_connection(&addr).await;
+    let took = closed_after(s)
+        .await
+        .expect("an idle HTTP/1.1 connection is closed");
+    assert!(
+        took >= idle - Duration::from_millis(200) && took < idle + Duration::from_secs(3),
+        "closed after {took:?}, idle_timeout {idle:?}"
+    );
+    // Its slot came back (the cap is 1): a new connection is served.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while try_connection(&addr).await.is_none() {
+        assert!(Instant::now() < deadline, "the slot did not come back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // HTTP/2 with prior knowledge: the preface and an empty SETTINGS frame, then nothing.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut h2 = loop {
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        if s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+            .await
+            .is_ok()
+        {
+            let mut frame = [0u8; 9];
+            if s.read_exact(&mut frame).await.is_ok() {
+                assert_eq!(frame[3], 4, "the server opens with SETTINGS");
+                break s;
+            }
+        }
+        assert!(Instant::now() < deadline, "no HTTP/2 connection was served");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    let took = loop {
+        match tokio::time::timeout(Duration::from_secs(8), h2.read(&mut buf)).await {
+            Err(_) => panic!("an idle HTTP/2 connection stayed open"),
+            Ok(Ok(0)) | Ok(Err(_)) => break started.elapsed(),
+            Ok(Ok(_)) => continue,
+        }
+    };
+    assert!(
+        took >= idle - Duration::from_millis(300) && took < idle + Duration::from_secs(3),
+        "HTTP/2 closed after {took:?}, idle_timeout {idle:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_in_flight_longer_than_the_idle_timeout_is_answered() {
+    // The simulator takes 1.5 s to answer; the connection is idle-timed at 0.3 s.
+    let sim = asa_sim::SimConfig {
+        latency: asa_sim::Latency::Fixed(Duration::from_millis(1500)),
+        ..Default::default()
+    };
+    let s = crate::helpers::SimApp::spawn_custom(sim, |c| {
+        c.idle_timeout = Duration::from_millis(300);
+        c.upstream.timeout = Duration::from_secs(20);
+        c.upstream.attempt_timeout = Duration::from_secs(15);
+    })
+    .await;
+    let h = s.app.account("pro", 1000, asa_model::KeyKind::Live).await;
+    let a = s
+        .app
+        .get_as(&h.key, "/api/v1/amazon/product?query=B000LQXC2Q")
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_is_not_held_to_the_per_ip_cap() {
+    let app = TestApp::spawn_with(|c| {
+        c.max_connections_per_ip = 2;
+        c.trusted_proxies = vec!["127.0.0.0/8".into()];
+    })
+    .await;
+    let addr = addr(&app);
+    let mut held = Vec::new();
+    for _ in 0..6 {
+        held.push(served_connection(&addr).await);
+    }
+    assert!(try_connection(&addr).await.is_some());
+}
+
+#[test]
+fn the_idle_timeout_reads_from_the_environment_and_defaults_to_75_s() {
+    assert_eq!(
+        asa_server::Config::default().idle_timeout,
+        Duration::from_secs(75)
+    );
+    let env = [
+        ("ASA_IDLE_TIMEOUT", "5s"),
+        ("ASA_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()));
+    let c = asa_server::Config::load(None, env).unwrap();
+    assert_eq!(c.idle_timeout, Duration::from_secs(5));
+    assert_eq!(c.trusted_proxies, vec!["10.0.0.0/8", "::1"]);
+    let bad = [("ASA_TRUSTED_PROXIES", "10.0.0.0/99")].map(|(k, v)| (k.to_string(), v.to_string()));
+    let e = asa_server::Config::load(None, bad).unwrap_err();
+    assert!(e.to_string().contains("trusted_proxies"), "{e}");
+}

@@ -108,6 +108,11 @@ impl TestApp {
         }
     }
 
+    /// The database this server opened.
+    pub fn dev_database_url(&self) -> &str {
+        self.dev.database_url()
+    }
+
     /// The simulator started with this server (`SimApp`, `spawn_launch`).
     pub fn sim(&self) -> &asa_sim::SimHandle {
         self.dev.sim().expect("a server with a simulator")
@@ -116,6 +121,15 @@ impl TestApp {
     pub async fn get(&self, path_and_query: &str) -> Answer {
         self.send(self.client.get(format!("{}{path_and_query}", self.base)))
             .await
+    }
+
+    /// `/metrics`, which the admin listener serves (the config must set an admin token).
+    pub async fn metrics(&self) -> Answer {
+        let admin = self
+            .admin_base
+            .as_deref()
+            .expect("/metrics is on the admin listener: set admin.token");
+        self.send(self.client.get(format!("{admin}/metrics"))).await
     }
 
     pub async fn send(&self, rb: reqwest::RequestBuilder) -> Answer {

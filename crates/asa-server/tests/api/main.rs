@@ -9,6 +9,7 @@ mod exits;
 mod helpers;
 mod openapi;
 mod params;
+mod probes;
 mod security;
 mod surface;
 mod traces;

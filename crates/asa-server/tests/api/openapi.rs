@@ -54,3 +54,32 @@ async fn openapi_describes_every_route_and_error() {
         .collect();
     assert_eq!(names.len(), 17);
 }
+
+/// `/docs/api` is Swagger UI over `/openapi.json`, served whole by the binary: the page,
+/// its script and its configuration, with nothing fetched from another host.
+#[tokio::test]
+async fn the_viewer_serves_the_document_with_its_own_assets() {
+    let app = TestApp::spawn().await;
+    let page = app.get("/docs/api").await;
+    assert_eq!(page.status, 200, "redirected to /docs/api/: {}", page.text);
+    assert!(page.text.contains("swagger-ui"), "{}", page.text);
+    let mut scripts = 0;
+    for src in page.text.split("src=\"").skip(1) {
+        let src = &src[..src.find('"').unwrap()];
+        assert!(
+            !src.starts_with("http") && !src.starts_with("//"),
+            "loads {src} from elsewhere"
+        );
+        let asset = app
+            .get(&format!("/docs/api/{}", src.trim_start_matches("./")))
+            .await;
+        assert_eq!(asset.status, 200, "{src}");
+        scripts += 1;
+        if src.contains("initializer") {
+            assert!(asset.text.contains("/openapi.json"), "{}", asset.text);
+        }
+    }
+    assert!(scripts >= 2, "{}", page.text);
+    let css = app.get("/docs/api/swagger-ui.css").await;
+    assert_eq!(css.status, 200);
+}

@@ -38,7 +38,7 @@ fn secret_part(key: &str) -> &str {
 #[tokio::test]
 async fn a_key_is_kept_only_as_its_hash_and_never_in_traces_or_metrics() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = app_with_db(&dir, |_| {}).await;
+    let sim = app_with_db(&dir, |c| c.admin.token = "op-secret-token".into()).await;
     let app = &sim.app;
     let h = app.account("custom", 1000, KeyKind::Live).await;
     // A billed fetch, a refusal and a trace read, with the key in each of its three places.
@@ -63,7 +63,7 @@ async fn a_key_is_kept_only_as_its_hash_and_never_in_traces_or_metrics() {
     assert!(!trace.text.contains(secret_part(&h.key)), "{}", trace.text);
     assert!(!refused.text.contains(secret_part(&h.key)));
 
-    let metrics = app.get("/metrics").await;
+    let metrics = app.metrics().await;
     assert_eq!(metrics.status, 200);
     assert!(!metrics.text.contains(secret_part(&h.key)));
 

@@ -6,7 +6,7 @@ use futures::StreamExt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_of_ten_thousand_requests_loses_no_trace() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.admin.token = "op-secret-token".into()).await;
     let h = app.account("custom", 0, KeyKind::Live).await;
     const N: usize = 10_000;
     // Refused at the parameter step: cheap for the server, yet each one is traced.
@@ -43,7 +43,7 @@ async fn a_burst_of_ten_thousand_requests_loses_no_trace() {
         (N + 1..=N + 2).contains(&traced),
         "every request has its trace: {traced}"
     );
-    let metrics = app.get("/metrics").await.text;
+    let metrics = app.metrics().await.text;
     assert!(
         metrics.contains("\nasa_traces_dropped_total 0\n"),
         "{metrics}"

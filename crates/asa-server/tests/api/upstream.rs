@@ -258,7 +258,7 @@ async fn the_trace_is_readable_by_its_owner_right_after_the_response() {
 
 #[tokio::test]
 async fn metrics_move_as_requests_are_made() {
-    let s = SimApp::spawn().await;
+    let s = SimApp::spawn_with(|c| c.admin.token = "op-secret-token".into()).await;
     let h = s.app.account("vibe", 100, KeyKind::Live).await;
     let count = |text: &str, line_start: &str| -> u64 {
         text.lines()
@@ -267,7 +267,7 @@ async fn metrics_move_as_requests_are_made() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     };
-    let before = s.app.get("/metrics").await.text;
+    let before = s.app.metrics().await.text;
     assert!(before.contains("# TYPE asa_requests_total counter"));
     s.app
         .get_as(&h.key, "/api/v1/amazon/product?query=B000LQXC2Q")
@@ -278,7 +278,7 @@ async fn metrics_move_as_requests_are_made() {
     s.app
         .get_as(&h.key, "/api/v1/amazon/product?query=bad")
         .await;
-    let after = s.app.get("/metrics").await.text;
+    let after = s.app.metrics().await.text;
     let ok = "asa_requests_total{endpoint=\"amazon.product\",status=\"200\",code=\"\"}";
     let blocked =
         "asa_requests_total{endpoint=\"amazon.product\",status=\"422\",code=\"blocked_by_amazon\"}";

@@ -9,6 +9,7 @@ mod checkpointer;
 mod group;
 mod keys;
 mod ledger;
+mod schema;
 mod sessions;
 mod settle;
 mod store_impl;
@@ -170,7 +171,9 @@ impl SqlStore {
                     })
                     .connect_with(sqlx::any::AnyConnectOptions::from_str(&url)?)
                     .await?;
-                SQLITE_MIGRATIONS.run(&pool).await?;
+                if options.migrate {
+                    SQLITE_MIGRATIONS.run(&pool).await?;
+                }
                 // The ledger writer's own connection for groups without a charge; `:memory:`
                 // has only its one connection (and nothing to sync).
                 let relaxed = if memory {
@@ -213,7 +216,9 @@ impl SqlStore {
                     });
                 }
                 let pool = pool_options.connect(&url).await?;
-                POSTGRES_MIGRATIONS.run(&pool).await?;
+                if options.migrate {
+                    POSTGRES_MIGRATIONS.run(&pool).await?;
+                }
                 Arc::new_cyclic(|me| SqlStore {
                     pool,
                     dialect: Dialect::Postgres,

@@ -190,4 +190,10 @@ impl Store for SqlStore {
     ) -> Result<WebhookStatus> {
         self.record_webhook_delivery_impl(batch_id, outcome).await
     }
+    async fn schema_status(&self) -> Result<crate::schema::SchemaStatus> {
+        self.schema_status_impl().await
+    }
+    async fn migrate(&self) -> Result<Vec<crate::schema::MigrationInfo>> {
+        self.migrate_impl().await
+    }
 }

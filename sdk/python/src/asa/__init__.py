@@ -1,6 +1,6 @@
 """asa: Python client for the self-hostable Amazon Scraper API.
 
-Layout: ``client`` (Client, AsyncClient), ``retry`` (the policy of API.md as pure
+Layout: ``client`` (Client, AsyncClient), ``retry`` (the policy of docs/API.md as pure
 functions), ``errors`` (exceptions with code, status, message, request ids), ``types``
 (typed bodies), ``webhook`` (signature verification).
 """

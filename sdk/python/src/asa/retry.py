@@ -1,4 +1,4 @@
-"""The retry policy of API.md, decided by the error code (sdk/README.md is the contract).
+"""The retry policy of docs/API.md, decided by the error code (sdk/README.md is the contract).
 
 Pure functions only: :func:`decide` turns one failed attempt into "retry after this delay"
 or "stop, and why"; the clients own the loop, the clock and the sleep.
@@ -28,7 +28,7 @@ STOPS = ("not_retryable", "attempts_exhausted", "deadline", "delay_too_long", "r
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How a client retries. ``RetryPolicy()`` is API.md's policy."""
+    """How a client retries. ``RetryPolicy()`` is docs/API.md's policy."""
 
     enabled: bool = True
     max_attempts: int = 4

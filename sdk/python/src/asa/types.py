@@ -1,4 +1,4 @@
-"""Typed views of request parameters and response bodies (field names are API.md's)."""
+"""Typed views of request parameters and response bodies (field names are docs/API.md's)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
