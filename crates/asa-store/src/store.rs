@@ -154,4 +154,12 @@ pub trait Store: Send + Sync {
         batch_id: &str,
         outcome: std::result::Result<(), String>,
     ) -> Result<WebhookStatus>;
+
+    // ---- operations ----
+
+    /// Writes a consistent copy of the whole database to `out`, a file that must not exist
+    /// yet, while the store goes on serving: SQLite's `VACUUM INTO`, on one of the store's
+    /// own connections, in one read transaction (writers are not held up). PostgreSQL:
+    /// [`StoreError::NoOnlineBackup`] (`pg_dump` is its tool).
+    async fn backup(&self, out: &std::path::Path) -> Result<()>;
 }

@@ -169,4 +169,7 @@ impl Store for SqlStore {
     ) -> Result<WebhookStatus> {
         self.record_webhook_delivery_impl(batch_id, outcome).await
     }
+    async fn backup(&self, out: &std::path::Path) -> Result<()> {
+        self.backup_impl(out).await
+    }
 }
