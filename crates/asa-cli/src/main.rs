@@ -1,9 +1,12 @@
-//! The `asa` binary: `serve`, `dev`, `admin ...`, `extract`, `sim`.
+//! The `asa` binary: `serve`, `dev`, `admin ...`, `extract`, `sim`, the user's client
+//! commands, and `probe`, `completions`, `man` for packaging.
 
 mod admin;
 mod cli;
 mod dev;
 mod extract;
+mod manual;
+mod probe;
 mod serve;
 mod sim;
 mod user;
