@@ -34,16 +34,18 @@ fn completions_cover_every_command_and_parse_in_their_shell() {
     ] {
         assert!(bash.contains(word), "bash completions lack {word}");
     }
-    // The script is valid bash (bash is on every machine the tests run on).
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("asa.bash");
-    std::fs::write(&file, &bash).unwrap();
-    let check = Command::new("bash").arg("-n").arg(&file).output().unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    // The script is valid bash.
+    if asa_server::dev_runtime::usable("bash", "checking the bash completions' syntax") {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("asa.bash");
+        std::fs::write(&file, &bash).unwrap();
+        let check = Command::new("bash").arg("-n").arg(&file).output().unwrap();
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
 
     assert!(stdout(&asa(&["completions", "zsh"])).starts_with("#compdef asa"));
     assert!(stdout(&asa(&["completions", "fish"])).contains("complete -c asa"));
