@@ -7,7 +7,7 @@
 use anyhow::Context;
 use asa_model::{AccountId, Credits, KeyId, KeyKind, RequestId};
 use asa_server::Config;
-use asa_store::{AutoTopup, NewAccount, Store, TraceFilter};
+use asa_store::{AutoTopup, NewAccount, Store, StoreError, TraceFilter};
 use clap::Subcommand;
 use serde_json::json;
 use std::process::ExitCode;
@@ -42,6 +42,14 @@ pub enum AdminCommand {
     /// Pages the extractor could not read, kept for its maintainers.
     #[command(subcommand)]
     Failures(FailuresCommand),
+    /// Copy the database to a new file while servers keep serving (SQLite's online
+    /// backup). Restore: stop every node, put the copy in the database file's place, start
+    /// them. PostgreSQL is backed up with pg_dump: this command prints how.
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Print one request's trace (any account).
     Trace { request_id: RequestId },
     /// List traces, newest first.
@@ -387,6 +395,18 @@ async fn execute(
             print(j, json!({"id": "plans", "plans": config.plans}), text);
         }
         AdminCommand::Failures(cmd) => return failures(config, j, cmd),
+        AdminCommand::Backup { out } => match store.backup(&out).await {
+            Ok(()) => {
+                let bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or_default();
+                print(
+                    j,
+                    json!({"id": "backup", "out": out, "bytes": bytes}),
+                    format!("backed up to {} ({bytes} bytes)", out.display()),
+                );
+            }
+            Err(StoreError::NoOnlineBackup) => anyhow::bail!(pg_dump_advice(config, &out)),
+            Err(e) => return Err(e).with_context(|| format!("backing up to {}", out.display())),
+        },
         AdminCommand::Trace { request_id } => {
             let Some(t) = store.trace(&request_id, None).await? else {
                 eprintln!(
@@ -443,4 +463,29 @@ async fn execute(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What to run instead of `asa admin backup` on PostgreSQL, with this configuration's
+/// database (its password masked) and schema filled in.
+fn pg_dump_advice(config: &Config, out: &std::path::Path) -> String {
+    let url = asa_server::config::mask_url(&config.database_url);
+    let schema = config
+        .database_schema
+        .as_deref()
+        .map(|s| format!(" --schema={s}"))
+        .unwrap_or_default();
+    format!(
+        "asa admin backup copies SQLite databases; this one is PostgreSQL, which pg_dump \
+         backs up while the nodes keep serving:\n\n  \
+         pg_dump --format=custom{schema} --file={out} '{url}'\n\n\
+         and pg_restore puts back into an empty database (nodes stopped):\n\n  \
+         pg_restore --no-owner --dbname='{url}' {out}{masked}",
+        out = out.display(),
+        masked = if url.contains(":***@") {
+            "\n\n(the password is masked: put it back, or drop `:***` and give it in \
+             PGPASSWORD or ~/.pgpass)"
+        } else {
+            ""
+        }
+    )
 }

@@ -47,6 +47,12 @@ pub enum Command {
     Batch(crate::user::batch::BatchArgs),
     /// Print a batch's status and results.
     BatchStatus(crate::user::batch::BatchStatusArgs),
+    /// Exit 0 when a node answers `/readyz` with 200, 1 otherwise (container health checks).
+    Probe(crate::probe::ProbeArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.
+    Completions(crate::manual::CompletionsArgs),
+    /// Print the man page (or write one per command with --out).
+    Man(crate::manual::ManArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -66,6 +72,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = asa_server::Config::load(cli.config.as_deref(), std::env::vars())?;
             crate::migrate::run(config, args)
         }
+        Command::Probe(args) => crate::probe::run(cli.config.as_deref(), args),
+        Command::Completions(args) => crate::manual::completions(args),
+        Command::Man(args) => crate::manual::man(args),
         Command::Admin(args) => {
             let config = asa_server::Config::load(cli.config.as_deref(), std::env::vars())?;
             crate::admin::run(config, args)

@@ -1,10 +1,13 @@
-//! The `asa` binary: `serve`, `dev`, `admin ...`, `migrate`, `extract`, `sim`.
+//! The `asa` binary: `serve`, `dev`, `admin ...`, `migrate`, `extract`, `sim`, the user's
+//! client commands, and `probe`, `completions`, `man` for packaging.
 
 mod admin;
 mod cli;
 mod dev;
 mod extract;
+mod manual;
 mod migrate;
+mod probe;
 mod serve;
 mod sim;
 mod user;

@@ -17,6 +17,8 @@
 //! - [`docs`], [`openapi`]: the error table page and `/openapi.json`.
 //! - [`dashboard`]: the account holders' web pages and the operator's (admin listener).
 //! - [`dev`]: a simulator and a server started together on port 0 (`asa dev`, harnesses).
+//! - [`dev_runtime`]: whether a test's other runtime (python3, node, ...) runs; skipped
+//!   with a reason where it does not, a failure under CI.
 //!
 //! It must not hold business rules that belong to the library crates (billing, limits,
 //! extraction, fetching): it calls them.
@@ -29,6 +31,7 @@ pub mod config;
 pub mod conn_limit;
 pub mod dashboard;
 pub mod dev;
+pub mod dev_runtime;
 pub mod docs;
 pub mod envelope;
 pub mod error;

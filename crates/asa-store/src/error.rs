@@ -23,6 +23,11 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// [`crate::Store::backup`] on PostgreSQL, which `pg_dump` backs up.
+    #[error("PostgreSQL has no online backup through asa: use pg_dump")]
+    NoOnlineBackup,
+    #[error("file error: {0}")]
+    Io(String),
 }
 
 impl StoreError {

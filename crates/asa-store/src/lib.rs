@@ -22,7 +22,8 @@
 //! - `sql`: the backend: one SQL implementation whose dialect (SQLite or PostgreSQL)
 //!   changes only how write transactions begin, row locks and the migrations. Its ledger
 //!   (reservations, charges, releases) commits in groups through one writer task per
-//!   store (`sql/group.rs`); an answer waits for its group's commit.
+//!   store (`sql/group.rs`); an answer waits for its group's commit. A SQLite store backs
+//!   itself up online (`sql/backup.rs`).
 
 pub mod batch;
 pub mod clock;

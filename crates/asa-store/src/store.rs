@@ -182,4 +182,12 @@ pub trait Store: Send + Sync {
     async fn schema_status(&self) -> Result<crate::schema::SchemaStatus>;
     /// Applies the pending migrations and returns them (empty when the schema was current).
     async fn migrate(&self) -> Result<Vec<crate::schema::MigrationInfo>>;
+
+    // ---- operations ----
+
+    /// Writes a consistent copy of the whole database to `out`, a file that must not exist
+    /// yet, while the store goes on serving: SQLite's `VACUUM INTO`, on one of the store's
+    /// own connections, in one read transaction (writers are not held up). PostgreSQL:
+    /// [`StoreError::NoOnlineBackup`] (`pg_dump` is its tool).
+    async fn backup(&self, out: &std::path::Path) -> Result<()>;
 }

@@ -444,8 +444,14 @@ async fn the_completion_webhook_is_signed_and_retried_on_failure() {
     let sig = headers["x-asa-signature"].to_str().unwrap();
     assert!(sig.starts_with("sha256=") && sig.len() == 7 + 64, "{sig}");
     asa_client::webhook::verify(&secret, body, sig).expect("asa-client verifies the signature");
-    assert!(python_sdk_verifies(&secret, body, sig));
-    assert!(!python_sdk_verifies("whsec_wrong", body, sig));
+    let python = asa_server::dev_runtime::usable(
+        "python3",
+        "checking the signature with the Python SDK's verifier",
+    );
+    if python {
+        assert!(python_sdk_verifies(&secret, body, sig));
+        assert!(!python_sdk_verifies("whsec_wrong", body, sig));
+    }
     let event = asa_client::webhook::parse_event(&secret, body, sig).unwrap();
     assert_eq!(event.id, id);
     assert_eq!(event.results.len(), 2);
@@ -458,7 +464,9 @@ async fn the_completion_webhook_is_signed_and_retried_on_failure() {
     let mut tampered = body.clone();
     tampered[10] ^= 1;
     assert!(asa_client::webhook::verify(&secret, &tampered, sig).is_err());
-    assert!(!python_sdk_verifies(&secret, &tampered, sig));
+    if python {
+        assert!(!python_sdk_verifies(&secret, &tampered, sig));
+    }
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 //! serves both and the shared test suite proves the same SQL on each.
 
 mod accounts;
+mod backup;
 mod batches;
 mod checkpointer;
 mod group;

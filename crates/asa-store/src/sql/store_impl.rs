@@ -196,4 +196,7 @@ impl Store for SqlStore {
     async fn migrate(&self) -> Result<Vec<crate::schema::MigrationInfo>> {
         self.migrate_impl().await
     }
+    async fn backup(&self, out: &std::path::Path) -> Result<()> {
+        self.backup_impl(out).await
+    }
 }

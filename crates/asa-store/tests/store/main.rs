@@ -3,6 +3,7 @@
 
 mod accounts;
 mod backend;
+mod backup;
 mod batches;
 mod dashboard;
 mod keys;
