@@ -344,7 +344,7 @@ async fn run_async(
     }
     // In flight when the run stopped at once, or when an output failed: their answers, if
     // any, are not written.
-    let cut_off = running.len() as u64;
+    let cut_off = aborts.keys().filter(|j| waits.is_sent(**j)).count();
     drop(running);
     let not_started = queue.len() as u64;
     let closed = sink.finish();
@@ -396,7 +396,7 @@ async fn run_async(
             "stopped: {not_started} inputs not started, {abandoned} dropped before being sent or while waiting to retry; rerun with --resume to do them"
         ),
         Some(Stop::Forced(_)) => eprintln!(
-            "stopped at once: {not_started} inputs not started; {cut_off} requests were cut off (the server may have billed those that finished there); rerun with --resume to do them"
+            "stopped at once: {not_started} inputs not started; {cut_off} requests in flight were cut off (the server may bill those that finish); rerun with --resume to do them"
         ),
         Some(Stop::Output(e)) => eprintln!(
             "stopped: {e}; {cut_off} requests in flight were dropped; fix the output and rerun with --resume"

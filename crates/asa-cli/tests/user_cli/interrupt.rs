@@ -278,6 +278,51 @@ async fn a_slow_retry_shows_on_the_progress_and_an_interrupt_drops_it() {
     assert_eq!(failures[1]["params"]["query"], "B0CAPTCHA1");
 }
 
+/// A second SIGINT does not wait for the requests in flight: the run stops at once, and
+/// still leaves whole records only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_sigint_stops_at_once() {
+    let s = roomy_server().await;
+    let (_, key) = s.key("bulk", 10_000, KeyKind::Live).await;
+    // 4 seconds each at Amazon.
+    let asins: Vec<String> = (0..8).map(|i| format!("B0SLOW040{i}")).collect();
+    let (out, summary) = (s.path("out.ndjson"), s.path("sum.json"));
+    let mut args = vec![
+        "product",
+        "--json-per-line",
+        "-o",
+        out.to_str().unwrap(),
+        "--summary",
+        summary.to_str().unwrap(),
+    ];
+    args.extend(asins.iter().map(String::as_str));
+    let run = s.spawn(Some(&key), &args, true);
+    run.wait_for_stderr("progress: 0/8", Duration::from_secs(30))
+        .await;
+    run.signal("INT");
+    run.wait_for_stderr("interrupted by SIGINT", Duration::from_secs(10))
+        .await;
+    let second = Instant::now();
+    run.signal("INT");
+    let stopped = run.finish().await;
+    assert!(
+        second.elapsed() < Duration::from_secs(3),
+        "{}",
+        stopped.stderr
+    );
+    assert_eq!(stopped.code, 130, "{}", stopped.stderr);
+    assert!(
+        stopped.stderr.contains("stopped at once: "),
+        "{}",
+        stopped.stderr
+    );
+    let written = asins_in(&out, false);
+    assert!(written.len() < 8);
+    let sum: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(sum["stopped"], "SIGINT twice");
+    assert_eq!(sum["ok"], written.len());
+}
+
 /// A closed pipe and a full disk stop the run at once, and say which.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_pipe_or_a_full_disk_stops_the_run_and_says_which() {

@@ -63,6 +63,8 @@ async fn the_send_hook_tells_each_attempt_as_it_leaves() {
     let s = Server::start(asa_sim::SimConfig::default(), |c| {
         c.upstream.timeout = Duration::from_millis(400);
         c.upstream.attempt_timeout = Duration::from_millis(400);
+        // Slow pages still in flight upstream must not fill the page slots.
+        c.upstream.pages_at_once = 16;
     });
     let h = s.account("vibe", 1000, KeyKind::Live).await;
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
@@ -100,9 +102,18 @@ async fn the_send_hook_tells_each_attempt_as_it_leaves() {
             if n < 4 { "retry" } else { "stop" }
         ));
     }
-    want.push("send amazon.product 1".to_string());
-    want.push("answer 1 done".to_string());
-    assert_eq!(got, want);
+    assert_eq!(got[..8], want[..]);
+    // The page that passes may meet the short budget too: still one send per answer.
+    let rest = &got[8..];
+    assert!(rest.len() >= 2 && rest.len().is_multiple_of(2), "{rest:?}");
+    for (n, pair) in rest.chunks(2).enumerate() {
+        assert_eq!(pair[0], format!("send amazon.product {}", n + 1));
+        assert!(
+            pair[1].starts_with(&format!("answer {} ", n + 1)),
+            "{pair:?}"
+        );
+    }
+    assert!(rest.last().unwrap().ends_with(" done"), "{rest:?}");
 }
 
 #[tokio::test(start_paused = true)]
