@@ -92,7 +92,6 @@ async fn the_send_hook_tells_each_attempt_as_it_leaves() {
         .build()
         .unwrap();
     c.product("B0SLOW0100").await.unwrap_err();
-    c.product("B0T0000001").await.unwrap();
     let got = log.lock().unwrap().clone();
     let mut want = Vec::new();
     for n in 1..=4 {
@@ -102,18 +101,7 @@ async fn the_send_hook_tells_each_attempt_as_it_leaves() {
             if n < 4 { "retry" } else { "stop" }
         ));
     }
-    assert_eq!(got[..8], want[..]);
-    // The page that passes may meet the short budget too: still one send per answer.
-    let rest = &got[8..];
-    assert!(rest.len() >= 2 && rest.len().is_multiple_of(2), "{rest:?}");
-    for (n, pair) in rest.chunks(2).enumerate() {
-        assert_eq!(pair[0], format!("send amazon.product {}", n + 1));
-        assert!(
-            pair[1].starts_with(&format!("answer {} ", n + 1)),
-            "{pair:?}"
-        );
-    }
-    assert!(rest.last().unwrap().ends_with(" done"), "{rest:?}");
+    assert_eq!(got, want);
 }
 
 #[tokio::test(start_paused = true)]
