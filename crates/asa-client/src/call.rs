@@ -20,6 +20,17 @@ pub struct AttemptEvent<'a> {
     pub next: Next,
 }
 
+/// What the send hook sees when an attempt leaves: its in-flight slot and the pace allowed
+/// it, so from here it may be answered and billed. Until then a call (queued, or waiting to
+/// retry) has cost nothing, which is what a caller stopping early needs to know.
+#[derive(Debug, Clone, Copy)]
+pub struct SendEvent<'a> {
+    /// e.g. `amazon.product`.
+    pub endpoint: &'a str,
+    /// 1-based.
+    pub attempt: u32,
+}
+
 /// What the client does after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
@@ -82,7 +93,9 @@ impl Inner {
         loop {
             let number = attempts.len() as u32 + 1;
             let sent = Instant::now();
-            let raw = self.attempt(&req, &url, key, deadline.map(|d| d.1)).await;
+            let raw = self
+                .attempt(&req, number, &url, key, deadline.map(|d| d.1))
+                .await;
             let elapsed = sent.elapsed();
             let mut attempt = Attempt {
                 number,
@@ -220,6 +233,7 @@ impl Inner {
     async fn attempt(
         &self,
         req: &Request<'_>,
+        number: u32,
         url: &url::Url,
         key: &str,
         deadline: Option<Instant>,
@@ -248,6 +262,12 @@ impl Inner {
             }
             if let Some(t) = self.timeout {
                 rb = rb.timeout(t);
+            }
+            if let Some(hook) = &self.on_send {
+                hook(&SendEvent {
+                    endpoint: req.endpoint,
+                    attempt: number,
+                });
             }
             let res = match rb.send().await {
                 Ok(r) => r,

@@ -1,6 +1,6 @@
 //! [`Client`] and its builder: the typed calls of the API.
 
-use crate::call::{AttemptEvent, Request, Success};
+use crate::call::{AttemptEvent, Request, SendEvent, Success};
 use crate::config::{resolve, Credentials};
 use crate::pacer::Pacer;
 use crate::params::{BatchRequest, ProductParams, SearchParams};
@@ -15,6 +15,9 @@ use std::time::Duration;
 
 /// The hook told about every attempt (see [`AttemptEvent`]).
 pub type Observer = Arc<dyn Fn(&AttemptEvent<'_>) + Send + Sync>;
+
+/// The hook told when an attempt is sent (see [`SendEvent`]).
+pub type SendHook = Arc<dyn Fn(&SendEvent<'_>) + Send + Sync>;
 
 /// Default time for one attempt: above the server's 45 s upstream budget.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(90);
@@ -33,6 +36,7 @@ pub(crate) struct Inner {
     pub(crate) timeout: Option<Duration>,
     pub(crate) policy: RetryPolicy,
     pub(crate) observer: Option<Observer>,
+    pub(crate) on_send: Option<SendHook>,
     pub(crate) pacer: Option<Pacer>,
     pub(crate) in_flight: Option<tokio::sync::Semaphore>,
 }
@@ -56,6 +60,7 @@ pub struct ClientBuilder {
     timeout: Option<Option<Duration>>,
     policy: RetryPolicy,
     observer: Option<Observer>,
+    on_send: Option<SendHook>,
     rps: Option<f64>,
     max_in_flight: Option<usize>,
     http: Option<reqwest::Client>,
@@ -98,6 +103,12 @@ impl ClientBuilder {
     }
     pub fn observer(mut self, f: impl Fn(&AttemptEvent<'_>) + Send + Sync + 'static) -> Self {
         self.observer = Some(Arc::new(f));
+        self
+    }
+    /// Told when each attempt is sent, after the in-flight limit and the pace let it go
+    /// (runs on the calling task, like the observer).
+    pub fn on_send(mut self, f: impl Fn(&SendEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.on_send = Some(Arc::new(f));
         self
     }
     /// Paces every attempt of every call to at most `rps` per second, and holds them all
@@ -157,6 +168,7 @@ impl ClientBuilder {
                 timeout: self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT)),
                 policy: self.policy,
                 observer: self.observer,
+                on_send: self.on_send,
                 pacer: self.rps.map(Pacer::new),
                 in_flight: self.max_in_flight.map(tokio::sync::Semaphore::new),
             }),

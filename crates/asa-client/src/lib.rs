@@ -18,7 +18,7 @@
 //!
 //! # Layout
 //! - [`client`]: `Client`, `ClientBuilder`, the typed calls.
-//! - [`call`]: one call's attempts, decisions, waits and the observer hook.
+//! - [`call`]: one call's attempts, decisions, waits, the observer hook and the send hook.
 //! - [`retry`]: `RetryPolicy`: the catalog's advice turned into delays and a budget.
 //! - [`error`]: `Error`, `ApiError`, `Attempt`, `Stop`.
 //! - [`params`], [`types`]: request parameters and response bodies.
@@ -40,8 +40,8 @@ pub mod webhook;
 
 pub use asa_model::{ErrorCode, Product, SearchBody, SortBy};
 pub use blocking::BlockingClient;
-pub use call::{AttemptEvent, Next};
-pub use client::{Client, ClientBuilder, Observer};
+pub use call::{AttemptEvent, Next, SendEvent};
+pub use client::{Client, ClientBuilder, Observer, SendHook};
 pub use config::Credentials;
 pub use error::{ApiError, Attempt, Error, Stop};
 pub use params::{BatchEndpoint, BatchRequest, ProductParams, SearchParams};

@@ -1,12 +1,17 @@
 //! `asa batch <file>` (create an asynchronous batch, optionally wait for it) and
 //! `asa batch-status <id>`. The file holds one item per line: a bare ASIN/URL/query, or a
-//! JSON object with the sync endpoint's parameters.
+//! JSON object with the sync endpoint's parameters. `--wait` shows the batch's progress as
+//! a bulk run does (`progress`).
 
+use super::interrupt::Interrupts;
+use super::progress::{waiting_line, Progress, Snapshot, Waits};
 use super::{fail, print_json, usage, ConnArgs};
-use asa_client::{BatchEndpoint, BatchRequest, Client};
+use asa_client::{BatchEndpoint, BatchRequest, Client, Next};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -108,7 +113,19 @@ pub fn create(args: BatchArgs) -> anyhow::Result<ExitCode> {
     };
     let rt = super::runtime()?;
     rt.block_on(async {
-        let client = match args.conn.builder().build() {
+        let waits = Arc::new(Waits::default());
+        let seen = waits.clone();
+        // The one call in flight is job 0 of `waits`: the progress says when it retries.
+        let client = match args
+            .conn
+            .builder()
+            .observer(move |e| {
+                if let Next::Retry(delay) = e.next {
+                    seen.scheduled(0, e.attempt.code.as_deref().unwrap_or("error"), delay);
+                }
+            })
+            .build()
+        {
             Ok(c) => c,
             Err(e) => return Ok(fail(&e)),
         };
@@ -131,17 +148,44 @@ pub fn create(args: BatchArgs) -> anyhow::Result<ExitCode> {
             // The finished batch no longer shows it: this is the only chance to keep it.
             eprintln!("webhook_signature_secret {secret} (shown only once: keep it)");
         }
-        wait(&client, &created.data.id, args.poll_interval).await
+        wait(&client, &waits, &created.data.id, args.poll_interval).await
     })
 }
 
-async fn wait(client: &Client, id: &str, every: Duration) -> anyhow::Result<ExitCode> {
+/// Polls until the batch is finished, with the same progress as a bulk run: a bar on a
+/// terminal, plain lines otherwise, and the poll's own retry waits. A first SIGINT/SIGTERM
+/// stops waiting (the batch goes on on the server).
+async fn wait(
+    client: &Client,
+    waits: &Waits,
+    id: &str,
+    every: Duration,
+) -> anyhow::Result<ExitCode> {
+    let mut interrupts = Interrupts::listen()?;
+    let mut progress: Option<Progress> = None;
     loop {
-        let b = match client.get_batch(id).await {
+        let polled = tokio::select! {
+            biased;
+            sig = interrupts.next() => {
+                if let Some(p) = &progress {
+                    p.finish();
+                }
+                eprintln!(
+                    "interrupted by {}: stopped waiting; batch {id} goes on on the server (asa batch-status {id})",
+                    sig.name()
+                );
+                return Ok(ExitCode::from(sig.exit_code()));
+            }
+            b = poll(client, waits, id, progress.as_ref()) => b,
+        };
+        let b = match polled {
             Ok(b) => b,
             Err(e) => return Ok(fail(&e)),
         };
         if b.data.status.is_finished() {
+            if let Some(p) = &progress {
+                p.finish();
+            }
             print_json(&b.raw)?;
             let all_ok =
                 b.data.failure_count == 0 && b.data.status == asa_client::BatchStatus::Complete;
@@ -151,13 +195,53 @@ async fn wait(client: &Client, id: &str, every: Duration) -> anyhow::Result<Exit
                 super::EXIT_FAILED
             }));
         }
-        eprintln!(
-            "batch {id}: {}, {}/{} processed",
-            b.raw["status"].as_str().unwrap_or("?"),
-            b.data.processed_count,
-            b.data.total_count
-        );
+        let p = progress.get_or_insert_with(|| Progress::new(b.data.total_count.into(), true));
+        let failures: BTreeMap<String, u64> = match b.data.failure_count {
+            0 => BTreeMap::new(),
+            n => [("failed".to_string(), u64::from(n))].into(),
+        };
+        p.show(&Snapshot {
+            done: b.data.processed_count.into(),
+            ok: b.data.success_count.into(),
+            failures: &failures,
+            waiting: waits.snapshot(),
+            note: Some(format!("batch {}", b.raw["status"].as_str().unwrap_or("?"))),
+        });
         tokio::time::sleep(every).await;
+    }
+}
+
+/// One `GET /batches/{id}`, redrawing the progress while the client waits to retry it.
+async fn poll(
+    client: &Client,
+    waits: &Waits,
+    id: &str,
+    progress: Option<&Progress>,
+) -> Result<asa_client::Reply<asa_client::Batch>, asa_client::Error> {
+    let call = client.get_batch(id);
+    tokio::pin!(call);
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    // Each wait is told once, when it starts.
+    let mut told = false;
+    loop {
+        tokio::select! {
+            r = &mut call => {
+                waits.clear(0);
+                return r;
+            }
+            _ = tick.tick() => match waiting_line(&waits.snapshot()) {
+                Some(line) if !told => {
+                    told = true;
+                    let line = format!("batch {id}: polling it failed; {line}");
+                    match progress {
+                        Some(p) => p.println(&line),
+                        None => eprintln!("{line}"),
+                    }
+                }
+                Some(_) => {}
+                None => told = false,
+            },
+        }
     }
 }
 

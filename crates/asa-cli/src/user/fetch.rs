@@ -37,9 +37,14 @@ pub struct RunArgs {
     /// Requests per second [default: the account's `limits.rps`].
     #[arg(long, value_name = "RPS")]
     pub rps: Option<f64>,
-    /// No progress bar, even on a terminal.
+    /// No progress: neither the bar (on a terminal) nor the plain progress lines.
     #[arg(long)]
     pub no_progress: bool,
+    /// Continue the run that wrote -o (and --failures): skip the inputs it answered and
+    /// append the rest. Needs --json-per-line or --csv. Inputs are matched by the request
+    /// (ASIN or URL, marketplace, and the other parameters), not by text alone.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
 }
 
 impl RunArgs {

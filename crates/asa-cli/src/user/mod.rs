@@ -9,6 +9,8 @@
 //! - 2: usage or configuration error: bad arguments, no key, a key the server refuses
 //!   (401), an unreadable input file.
 //! - 3: the server could not be reached (connection, timeout, deadline).
+//! - 4: an output could not be written (closed pipe, full disk); the run stopped there.
+//! - 130 / 143: interrupted by SIGINT / SIGTERM (everything answered until then is written).
 //!
 //! # Layout
 //! - `mod.rs`: connection and retry flags, client construction, exit codes, error lines.
@@ -16,16 +18,23 @@
 //! - `fetch.rs`: `product` and `search` arguments and inputs.
 //! - `bulk.rs`: the runner: bounded concurrency and pacing from the account's limits,
 //!   outputs, failures, summary.
-//! - `output.rs`: pretty JSON, NDJSON and CSV writers.
-//! - `progress.rs`: the progress bar on stderr (only on a terminal).
+//! - `output.rs`: pretty JSON, NDJSON and CSV records.
+//! - `records.rs`: whole, flushed records in files and on stdout; the summary file whole.
+//! - `resume.rs`: `--resume`: the inputs an earlier run answered.
+//! - `interrupt.rs`: SIGINT and SIGTERM as events of a run.
+//! - `progress.rs`: progress on stderr: a bar on a terminal, plain lines otherwise, with
+//!   the requests waiting to retry.
 
 pub mod account;
 pub mod batch;
 pub mod bulk;
 pub mod fetch;
+pub mod interrupt;
 pub mod login;
 pub mod output;
 pub mod progress;
+pub mod records;
+pub mod resume;
 
 use asa_client::{Client, ClientBuilder, Error, RetryPolicy};
 use std::process::ExitCode;
@@ -39,12 +48,17 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// The server could not be reached.
 pub const EXIT_UNREACHABLE: u8 = 3;
+/// An output could not be written.
+pub const EXIT_OUTPUT: u8 = 4;
 
 /// Shown under `--help` of every user command.
 pub const EXIT_CODES_HELP: &str =
     "Exit codes: 0 every request succeeded; 1 at least one request failed \
 (each failure is printed with its code, message and request id); 2 usage or configuration error \
-(bad arguments, no key, key refused, unreadable input); 3 the server could not be reached.";
+(bad arguments, no key, key refused, unreadable input); 3 the server could not be reached; \
+4 an output could not be written (closed pipe, full disk); 130 / 143 interrupted by SIGINT / SIGTERM. \
+A first Ctrl-C (or SIGTERM) starts no new request and writes the ones in flight; a second stops \
+at once. No output is ever left with a partial record; --resume continues a stopped run.";
 
 /// Where the API is and how to retry; shared by every user command.
 #[derive(Debug, Clone, clap::Args)]

@@ -2,8 +2,8 @@
 //! several), NDJSON (one body per line, as the server sent it), or CSV with chosen fields
 //! (dotted paths; a search writes one row per result card, with the body's fields too).
 
+use super::records::{RecordOut, WriteError};
 use serde_json::Value;
-use std::io::Write;
 
 /// What the bodies are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,83 +52,88 @@ pub enum Format {
     Csv(Vec<String>),
 }
 
+/// Where the results go, one whole record at a time (see `records`).
 pub struct Sink {
     format: Format,
     kind: Kind,
     /// Pretty output of several inputs is one JSON array.
     array: bool,
     written: u64,
-    out: Box<dyn Write + Send>,
-    csv: Option<csv::Writer<Box<dyn Write + Send>>>,
+    out: RecordOut,
 }
 
 impl Sink {
+    /// `header`: write the CSV header row (not when continuing a file that has it).
     pub fn new(
         format: Format,
         kind: Kind,
         several: bool,
-        out: Box<dyn Write + Send>,
-    ) -> anyhow::Result<Sink> {
-        let mut sink = Sink {
-            array: several && format == Format::Pretty,
+        mut out: RecordOut,
+        header: bool,
+    ) -> Result<Sink, WriteError> {
+        let array = several && format == Format::Pretty;
+        match &format {
+            Format::Csv(fields) if header => out.record(&csv_record([fields.clone()]))?,
+            Format::Pretty if array => out.record(b"[")?,
+            _ => {}
+        }
+        Ok(Sink {
             format,
             kind,
+            array,
             written: 0,
-            out: Box::new(std::io::sink()),
-            csv: None,
-        };
-        if let Format::Csv(fields) = &sink.format {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record(fields)?;
-            sink.csv = Some(w);
-        } else {
-            sink.out = out;
-            if sink.array {
-                sink.out.write_all(b"[")?;
-            }
-        }
-        Ok(sink)
+            out,
+        })
     }
 
-    /// Writes one successful body.
-    pub fn write(&mut self, body: &Value) -> anyhow::Result<()> {
-        match &self.format {
+    /// Writes one successful body as one record: an NDJSON line, the CSV rows of the body,
+    /// or a pretty element.
+    pub fn write(&mut self, body: &Value) -> Result<(), WriteError> {
+        let bytes = match &self.format {
             Format::Pretty => {
+                let mut b = Vec::new();
                 if self.array {
-                    self.out
-                        .write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
+                    b.extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
                 }
-                serde_json::to_writer_pretty(&mut self.out, body)?;
+                b.extend(serde_json::to_vec_pretty(body).unwrap_or_default());
                 if !self.array {
-                    self.out.write_all(b"\n")?;
+                    b.push(b'\n');
                 }
+                b
             }
             Format::Ndjson => {
-                serde_json::to_writer(&mut self.out, body)?;
-                self.out.write_all(b"\n")?;
+                let mut b = serde_json::to_vec(body).unwrap_or_default();
+                b.push(b'\n');
+                b
             }
-            Format::Csv(fields) => {
-                let w = self.csv.as_mut().expect("a CSV sink has a writer");
-                for row in rows(self.kind, body) {
-                    w.write_record(fields.iter().map(|f| cell(row, body, f)))?;
-                }
-            }
-        }
+            Format::Csv(fields) => csv_record(
+                rows(self.kind, body)
+                    .into_iter()
+                    .map(|row| fields.iter().map(|f| cell(row, body, f)).collect()),
+            ),
+        };
+        self.out.record(&bytes)?;
         self.written += 1;
         Ok(())
     }
 
-    pub fn finish(mut self) -> anyhow::Result<()> {
-        if let Some(mut w) = self.csv.take() {
-            w.flush()?;
-            return Ok(());
-        }
+    /// Closes a pretty array.
+    pub fn finish(mut self) -> Result<(), WriteError> {
         if self.array {
-            self.out.write_all(b"\n]\n")?;
+            self.out.record(b"\n]\n")?;
         }
-        self.out.flush()?;
         Ok(())
     }
+}
+
+/// CSV rows as bytes, quoted as the `csv` crate does.
+fn csv_record(rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        // Writing to memory cannot fail.
+        let _ = w.write_record(&r);
+    }
+    w.into_inner().unwrap_or_default()
 }
 
 /// The objects a body contributes rows from: itself, or a search's result cards.
@@ -175,29 +180,16 @@ pub fn parse_fields(s: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use serde_json::json;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     fn run(format: Format, kind: Kind, several: bool, bodies: &[Value]) -> String {
-        let buf = Buf::default();
-        let mut s = Sink::new(format, kind, several, Box::new(buf.clone())).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out");
+        let mut s = Sink::new(format, kind, several, RecordOut::create(&p).unwrap(), true).unwrap();
         for b in bodies {
             s.write(b).unwrap();
         }
         s.finish().unwrap();
-        let out = buf.0.lock().unwrap().clone();
-        String::from_utf8(out).unwrap()
+        std::fs::read_to_string(&p).unwrap()
     }
 
     #[test]

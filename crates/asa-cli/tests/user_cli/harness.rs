@@ -92,14 +92,13 @@ impl Server {
     }
 }
 
-pub async fn asa_in(
+/// The `asa` command with `ASA_BASE_URL` / `ASA_API_KEY` as given and HOME `home`.
+fn command(
     home: &Path,
     base: Option<&str>,
     key: Option<&str>,
     args: &[&str],
-    stdin: Option<&str>,
-) -> Output {
-    use tokio::io::AsyncWriteExt;
+) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_asa"));
     cmd.args(args)
         .env_remove("ASA_API_KEY")
@@ -115,7 +114,18 @@ pub async fn asa_in(
     if let Some(k) = key {
         cmd.env("ASA_API_KEY", k);
     }
-    let mut child = cmd.spawn().expect("asa runs");
+    cmd
+}
+
+pub async fn asa_in(
+    home: &Path,
+    base: Option<&str>,
+    key: Option<&str>,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Output {
+    use tokio::io::AsyncWriteExt;
+    let mut child = command(home, base, key, args).spawn().expect("asa runs");
     let mut pipe = child.stdin.take().unwrap();
     if let Some(s) = stdin {
         pipe.write_all(s.as_bytes()).await.unwrap();
@@ -129,5 +139,93 @@ pub async fn asa_in(
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8(out.stdout).unwrap(),
         stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// An `asa` still running: its stderr is read as it comes, so a test can wait for a line
+/// and then signal it.
+pub struct Running {
+    child: tokio::process::Child,
+    stdout: tokio::task::JoinHandle<String>,
+    stderr: Arc<std::sync::Mutex<String>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// `asa <args>` started and left running, stdin closed; `keep_stdout: false` closes the
+    /// reading end of its stdout at once.
+    pub fn spawn(&self, key: Option<&str>, args: &[&str], keep_stdout: bool) -> Running {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+        let mut child = command(self.home.path(), Some(&self.base), key, args)
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .expect("asa runs");
+        let mut out = child.stdout.take().unwrap();
+        let stdout = tokio::spawn(async move {
+            let mut s = String::new();
+            if keep_stdout {
+                let _ = out.read_to_string(&mut s).await;
+            }
+            s
+        });
+        let stderr = Arc::new(std::sync::Mutex::new(String::new()));
+        let (sink, err) = (stderr.clone(), child.stderr.take().unwrap());
+        let reader = tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(err).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&l);
+                s.push('\n');
+            }
+        });
+        Running {
+            child,
+            stdout,
+            stderr,
+            reader,
+        }
+    }
+}
+
+impl Running {
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until stderr contains `needle`; panics with what it has after `within`.
+    pub async fn wait_for_stderr(&self, needle: &str, within: Duration) {
+        let until = tokio::time::Instant::now() + within;
+        while !self.stderr().contains(needle) {
+            assert!(
+                tokio::time::Instant::now() < until,
+                "no {needle:?} on stderr after {within:?}:\n{}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Sends a signal (`INT`, `TERM`) with kill(1).
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().expect("still running").to_string();
+        let st = std::process::Command::new("kill")
+            .args([format!("-{name}"), pid])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    pub async fn finish(mut self) -> Output {
+        let status = tokio::time::timeout(Duration::from_secs(240), self.child.wait())
+            .await
+            .expect("asa finishes")
+            .unwrap();
+        let _ = self.reader.await;
+        let stderr = self.stderr.lock().unwrap().clone();
+        Output {
+            code: status.code().unwrap_or(-1),
+            stdout: self.stdout.await.unwrap(),
+            stderr,
+        }
     }
 }

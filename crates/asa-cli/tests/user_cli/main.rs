@@ -4,3 +4,4 @@
 mod bulk;
 mod commands;
 mod harness;
+mod interrupt;

@@ -56,6 +56,54 @@ async fn upstream_timeout_is_retried_three_times_two_seconds_apart() {
     assert_eq!(s.balance(&h.account_id).await, 1000);
 }
 
+/// The send hook says when each attempt leaves, so a caller can tell a call that may be
+/// billed (sent) from one that cannot (waiting to retry): send, answer, wait, send, ...
+#[tokio::test(start_paused = true)]
+async fn the_send_hook_tells_each_attempt_as_it_leaves() {
+    let s = Server::start(asa_sim::SimConfig::default(), |c| {
+        c.upstream.timeout = Duration::from_millis(400);
+        c.upstream.attempt_timeout = Duration::from_millis(400);
+        // Slow pages still in flight upstream must not fill the page slots.
+        c.upstream.pages_at_once = 16;
+    });
+    let h = s.account("vibe", 1000, KeyKind::Live).await;
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let (sends, answers) = (log.clone(), log.clone());
+    let c = s
+        .client(&h.key)
+        .timeout(None)
+        .on_send(move |e| {
+            sends
+                .lock()
+                .unwrap()
+                .push(format!("send {} {}", e.endpoint, e.attempt))
+        })
+        .observer(move |e| {
+            let next = match e.next {
+                Next::Retry(_) => "retry",
+                Next::Done => "done",
+                Next::Stop(_) => "stop",
+            };
+            answers
+                .lock()
+                .unwrap()
+                .push(format!("answer {} {next}", e.attempt.number))
+        })
+        .build()
+        .unwrap();
+    c.product("B0SLOW0100").await.unwrap_err();
+    let got = log.lock().unwrap().clone();
+    let mut want = Vec::new();
+    for n in 1..=4 {
+        want.push(format!("send amazon.product {n}"));
+        want.push(format!(
+            "answer {n} {}",
+            if n < 4 { "retry" } else { "stop" }
+        ));
+    }
+    assert_eq!(got, want);
+}
+
 #[tokio::test(start_paused = true)]
 async fn blocked_and_unreachable_wait_at_least_sixty_seconds() {
     let s = Server::start(asa_sim::SimConfig::default(), |_| {});
