@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Checks what can be checked of the container setup without a container engine.
 
-- compose.yaml against the Compose Specification's JSON schema (deploy/compose-spec.json,
-  the schema Docker Compose v2.40.3 validates with), then: every `depends_on` names a
+- compose.yaml against the Compose Specification's JSON schema, as the docker-compose
+  package on PyPI ships it (fetched into target/ on first use, never copied into this
+  repository), then: every `depends_on` names a
   service, every service built from this repository shares one image, and nginx's
   upstreams (deploy/nginx.conf) are the asa nodes on the port they listen on.
 - Dockerfile: several stages, a non-root USER, a HEALTHCHECK through `asa probe`, and the
@@ -11,15 +12,40 @@
 Needs PyYAML and jsonschema. Exits 1 naming each problem.
 """
 
+import glob
 import json
 import pathlib
 import re
+import subprocess
 import sys
+import zipfile
 
 import jsonschema
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+# The last docker-compose release on PyPI: a pure-Python wheel that carries the Compose
+# Specification's schema, downloaded (not installed) from the package registry.
+COMPOSE_WHEEL = "docker-compose==1.29.2"
+
+
+def compose_schema():
+    into = ROOT / "target" / "compose-spec"
+    wheels = glob.glob(str(into / "docker_compose-*.whl"))
+    if not wheels:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
+             "--no-deps", "-d", str(into), COMPOSE_WHEEL],
+            check=True,
+        )
+        wheels = glob.glob(str(into / "docker_compose-*.whl"))
+    schema = json.loads(zipfile.ZipFile(wheels[0]).read("compose/config/compose_spec.json"))
+    # That schema predates the top-level `name` (the project's name) that Compose v2 reads.
+    schema["properties"].setdefault(
+        "name", {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"}
+    )
+    return schema
 
 
 def port_of(listen):
@@ -28,7 +54,7 @@ def port_of(listen):
 
 def check_compose(problems):
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
-    schema = json.loads((ROOT / "deploy/compose-spec.json").read_text())
+    schema = compose_schema()
     # The schema names draft-07 without the trailing "#" that jsonschema looks it up by.
     validator = jsonschema.Draft7Validator(schema)
     for error in sorted(validator.iter_errors(compose), key=lambda e: list(e.path)):
